@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "apps.accounts"
+    verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from apps.audit.registry import register_audited  # noqa: PLC0415
+
+        from .models import Agent, Team, User  # noqa: PLC0415
+
+        register_audited(User, exclude_fields=["password", "last_login"])
+        register_audited(Team, m2m_fields={"supervisors"})
+        register_audited(Agent, mask_fields=["sip_password"])

@@ -1,0 +1,33 @@
+"""The roles and the model permissions each one holds: the one place they are defined.
+
+Least privilege: a role gets only what its work needs. Object-level limits (which teams a supervisor
+runs, which queues a QA analyst reviews) are django-guardian permissions checked in each app's
+access.py. Later apps add their permissions here.
+"""
+
+from __future__ import annotations
+
+AGENT = "Agent"
+SUPERVISOR = "Supervisor"
+QA_ANALYST = "QA Analyst"
+ADMINISTRATOR = "Administrator"
+API_CLIENT = "API client"
+
+ALL_ROLES = (AGENT, SUPERVISOR, QA_ANALYST, ADMINISTRATOR, API_CLIENT)
+
+# Administrators get every permission; listed roles get exactly these "app_label.codename".
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    AGENT: {
+        "accounts.view_agent",
+    },
+    SUPERVISOR: {
+        "accounts.view_team",
+        "accounts.view_agent",
+        "accounts.change_agent",
+        "accounts.export_agents",
+    },
+    QA_ANALYST: {
+        "accounts.view_agent",
+    },
+    API_CLIENT: set(),
+}

@@ -1,0 +1,60 @@
+"""Create the roles and their permissions; grant object-level permissions."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from apps.rbac import roles
+
+
+class UnknownPermission(Exception):
+    pass
+
+
+def _permission(dotted: str) -> Permission:
+    app_label, codename = dotted.split(".", 1)
+    try:
+        return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+    except Permission.DoesNotExist as exc:
+        raise UnknownPermission(f"Permission {dotted} does not exist (run migrate?)") from exc
+
+
+@transaction.atomic
+def roles_setup() -> dict[str, int]:
+    """Create or update every role group with exactly its permissions; safe to run again.
+
+    Return the number of permissions each role now holds.
+    """
+    counts: dict[str, int] = {}
+    for role in roles.ALL_ROLES:
+        group, _ = Group.objects.get_or_create(name=role)
+        if role == roles.ADMINISTRATOR:
+            wanted = list(Permission.objects.all())
+        else:
+            wanted = [_permission(dotted) for dotted in sorted(roles.ROLE_PERMISSIONS[role])]
+        group.permissions.set(wanted)
+        counts[role] = len(wanted)
+    return counts
+
+
+def user_has_role(user: object, role: str) -> bool:
+    """Return True when the user is active and in the role's group."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    names = getattr(user, "_role_names", None)
+    if names is None:
+        names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+        user._role_names = names  # type: ignore[attr-defined]
+    return role in names
+
+
+def user_is_admin(user: object) -> bool:
+    """Return True for superusers and members of the Administrator role."""
+    return bool(getattr(user, "is_superuser", False) and getattr(user, "is_active", False)) or (
+        user_has_role(user, roles.ADMINISTRATOR)
+    )
+
+
+def user_has_any_role(user: object) -> bool:
+    return user_is_admin(user) or any(user_has_role(user, role) for role in roles.ALL_ROLES)

@@ -1,0 +1,3 @@
+"""WebSocket routes. Each app contributes its consumers' patterns here."""
+
+websocket_urlpatterns: list = []

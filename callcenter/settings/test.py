@@ -1,0 +1,18 @@
+"""Test profile: real PostgreSQL and Redis, fast password hashing, isolated Redis databases."""
+
+from callcenter.settings.dev import *  # noqa: F403
+from apps.core.env import env_str
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = False
+_TEST_REDIS = env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": _TEST_REDIS,
+        "KEY_PREFIX": "cc-test",
+    }
+}
+REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"client": "100000/min", "anon": "100000/min"}
