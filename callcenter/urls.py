@@ -10,6 +10,13 @@ from apps.core.views import healthz
 api_v1 = [
     path("", include("apps.accounts.api.urls")),
     path("audit/", include("apps.audit.api.urls")),
+    path("telephony/", include("apps.telephony.api.urls")),
+    path("routing/", include("apps.routing.api.urls")),
+    path("ivr/", include("apps.ivr.api.urls")),
+    path("customers/", include("apps.customers.api.urls")),
+    path("tickets/", include("apps.tickets.api.urls")),
+    path("knowledge/", include("apps.knowledge.api.urls")),
+    path("console/", include("apps.console.api.urls")),
 ]
 
 urlpatterns = [
@@ -20,6 +27,10 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
+    path("freeswitch/", include("apps.telephony.freeswitch_urls")),
+    path("freeswitch/httapi/", include("apps.ivr.httapi_urls")),
+    path("console/", include("apps.console.urls")),
+    path("self-service/", include("apps.tickets.self_service_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

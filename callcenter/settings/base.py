@@ -40,6 +40,12 @@ INSTALLED_APPS = [
     "apps.rbac",
     "apps.audit",
     "apps.telephony",
+    "apps.routing",
+    "apps.ivr",
+    "apps.customers",
+    "apps.tickets",
+    "apps.knowledge",
+    "apps.console",
 ]
 
 MIDDLEWARE = [

@@ -14,5 +14,13 @@ CACHES = {
         "KEY_PREFIX": "cc-test",
     }
 }
+# Each developer (or parallel run) may point tests at its own Redis databases.
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [env_str("TEST_CHANNEL_LAYER_URL", "redis://127.0.0.1:6379/10")]},
+    }
+}
+CELERY_BROKER_URL = env_str("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/11")
 REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"client": "100000/min", "anon": "100000/min"}
