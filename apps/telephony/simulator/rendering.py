@@ -1,0 +1,153 @@
+"""Header rendering exactly as FreeSWITCH serialises events on the Event Socket.
+
+Three wire formats exist for an event body:
+
+* ``plain``: ``Name: value\\n`` lines whose values go through FreeSWITCH's
+  ``switch_url_encode`` (see :func:`url_encode`), then a blank line, or an inner
+  ``Content-Length`` header plus the raw body.
+* ``json``: a compact object (no spaces) with string values, unencoded; the body is the
+  ``_body`` member and its length the string member ``Content-Length``.
+* ``xml``: ``<event><headers><Name>url-encoded value</Name>...`` as ``switch_event_xmlize``
+  writes it.
+
+A :class:`Block` is an immutable run of headers that renders (and caches) its plain and json
+text once, so a channel's large, rarely changing parts (caller profile, channel variables) are
+encoded once and reused by every event that carries them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from xml.sax.saxutils import escape as xml_escape
+
+# switch_utils.h: SWITCH_URL_UNSAFE. Bytes below 0x20 and above 0x7e are encoded too.
+_URL_UNSAFE = "\r\n #%&+:;<=>?@[\\]^`{|}\""
+# switch_url_encode keeps an existing escape, but only with UPPER-case hex digits.
+_UPPER_HEX = frozenset("0123456789ABCDEF")
+_NEEDS_ENCODING = re.compile(r"[^\x21-\x7e]|[\"#%&+:;<=>?@\[\\\]^`{|}]")
+_ASCII_TABLE = {code: f"%{code:02X}" for code in range(0x20)}
+_ASCII_TABLE.update({ord(ch): f"%{ord(ch):02X}" for ch in _URL_UNSAFE})
+_ASCII_TABLE[0x7F] = "%7F"
+
+json_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=131072)
+def url_encode(value: str) -> str:
+    """Encode a header value the way FreeSWITCH's ``switch_url_encode`` does.
+
+    Unreserved by FreeSWITCH (and therefore left alone): letters, digits and
+    ``!$'()*,-./_~``; an existing ``%XX`` escape with upper-case hex digits is kept as is.
+    """
+    if not _NEEDS_ENCODING.search(value):
+        return value
+    if value.isascii() and "%" not in value:
+        return value.translate(_ASCII_TABLE)
+    raw = value.encode("utf-8")
+    out: list[str] = []
+    size = len(raw)
+    for index, byte in enumerate(raw):
+        if (
+            byte == 0x25
+            and index + 2 < size
+            and chr(raw[index + 1]) in _UPPER_HEX
+            and chr(raw[index + 2]) in _UPPER_HEX
+        ):
+            out.append("%")
+        elif byte < 0x20 or byte > 0x7E or chr(byte) in _URL_UNSAFE:
+            out.append(f"%{byte:02X}")
+        else:
+            out.append(chr(byte))
+    return "".join(out)
+
+
+@lru_cache(maxsize=131072)
+def _plain_line(name: str, value: str) -> str:
+    return f"{name}: {url_encode(value)}\n"
+
+
+@lru_cache(maxsize=131072)
+def _json_member(name: str, value: str) -> str:
+    return f"{json_string(name)}:{json_string(value)},"
+
+
+class Block:
+    """Render an ordered run of ``(name, value)`` headers once per format and cache it."""
+
+    __slots__ = ("pairs", "_plain", "_json", "_json_skip")
+
+    def __init__(self, pairs: Iterable[tuple[str, str]], json_skip: frozenset[str] = frozenset()):
+        self.pairs: tuple[tuple[str, str], ...] = tuple(pairs)
+        self._plain: str | None = None
+        self._json: str | None = None
+        # FreeSWITCH's json serialiser keeps one member per name where plain repeats a header
+        # (CHANNEL_HANGUP_COMPLETE carries Hangup-Cause twice); the repeat is skipped here.
+        self._json_skip = json_skip
+
+    def plain(self) -> str:
+        """Return the block as url-encoded ``Name: value`` lines."""
+        if self._plain is None:
+            self._plain = "".join([_plain_line(name, value) for name, value in self.pairs])
+        return self._plain
+
+    def json(self) -> str:
+        """Return the block as json object members, each followed by a comma."""
+        if self._json is None:
+            skip = self._json_skip
+            self._json = "".join(
+                [_json_member(name, value) for name, value in self.pairs if name not in skip]
+            )
+        return self._json
+
+    def get(self, name: str) -> str | None:
+        """Return the first value of header ``name`` (case-insensitive), or None."""
+        lowered = name.lower()
+        for header, value in self.pairs:
+            if header.lower() == lowered:
+                return value
+        return None
+
+
+def render_plain(blocks: Iterable[Block], body: str | None) -> bytes:
+    """Return the complete ``text/event-plain`` frame (outer headers included)."""
+    text = "".join([block.plain() for block in blocks])
+    if body:
+        body_bytes = body.encode("utf-8")
+        inner = (
+            text.encode("utf-8") + f"Content-Length: {len(body_bytes)}\n\n".encode() + body_bytes
+        )
+    else:
+        inner = (text + "\n").encode("utf-8")
+    return b"Content-Length: %d\nContent-Type: text/event-plain\n\n" % len(inner) + inner
+
+
+def render_json(blocks: Iterable[Block], body: str | None) -> bytes:
+    """Return the complete ``text/event-json`` frame (outer headers included)."""
+    members = "".join([block.json() for block in blocks])
+    if body:
+        length = len(body.encode("utf-8"))
+        members += f'"Content-Length":"{length}","_body":{json_string(body)},'
+    inner = ("{" + members[:-1] + "}").encode("utf-8")
+    return b"Content-Length: %d\nContent-Type: text/event-json\n\n" % len(inner) + inner
+
+
+def render_xml(blocks: Iterable[Block], body: str | None) -> bytes:
+    """Return the complete ``text/event-xml`` frame (outer headers included)."""
+    lines = ["<event>\n  <headers>\n"]
+    for block in blocks:
+        for name, value in block.pairs:
+            lines.append(f"    <{name}>{xml_escape(url_encode(value))}</{name}>\n")
+    lines.append("  </headers>\n")
+    if body:
+        length = len(body.encode("utf-8"))
+        lines.insert(-1, f"    <Content-Length>{length}</Content-Length>\n")
+        lines.append(f"  <body>{xml_escape(body)}</body>\n")
+    lines.append("</event>\n")
+    inner = "".join(lines).encode("utf-8")
+    return b"Content-Length: %d\nContent-Type: text/event-xml\n\n" % len(inner) + inner
+
+
+RENDERERS = {"plain": render_plain, "json": render_json, "xml": render_xml}
