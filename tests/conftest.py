@@ -30,7 +30,6 @@ from tests.factories import AgentFactory, TeamFactory, UserFactory
 def _clean_cache():
     """Each test starts with an empty test cache (throttles, node statuses)."""
     cache.clear()
-    yield
 
 
 @pytest.fixture

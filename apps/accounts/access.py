@@ -35,7 +35,7 @@ def access_agent_for_change(actor: User, agent_id: object) -> Agent:
 
 
 def access_agent_credentials(actor: User, agent_id: object) -> Agent:
-    """Return the agent whose SIP credentials the actor may reveal: themselves or an administrator."""
+    """Return the agent whose SIP credentials the actor may reveal: their own, or any for admins."""
     agent = access_agent_by_id(actor, agent_id)
     if agent.user_id != actor.pk and not user_is_admin(actor):
         raise NotFound(_("Agent not found."))

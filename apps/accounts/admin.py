@@ -13,14 +13,23 @@ admin.site.index_title = _("Configuration")
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ("username", "display_name", "email", "is_active", "is_service_account",
-                    "language", "last_login")
+    list_display = (
+        "username",
+        "display_name",
+        "email",
+        "is_active",
+        "is_service_account",
+        "language",
+        "last_login",
+    )
     list_filter = ("is_active", "is_service_account", "groups", "language")
     search_fields = ("username", "display_name", "first_name", "last_name", "email")
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        (_("Preferences"), {"fields": ("display_name", "language", "timezone",
-                                       "is_service_account")}),
+        (
+            _("Preferences"),
+            {"fields": ("display_name", "language", "timezone", "is_service_account")},
+        ),
     )
 
 

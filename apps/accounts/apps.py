@@ -7,9 +7,9 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from apps.audit.registry import register_audited  # noqa: PLC0415
+        from apps.audit.registry import register_audited
 
-        from .models import Agent, Team, User  # noqa: PLC0415
+        from .models import Agent, Team, User
 
         register_audited(User, exclude_fields=["password", "last_login"])
         register_audited(Team, m2m_fields={"supervisors"})

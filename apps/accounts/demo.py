@@ -26,9 +26,12 @@ DEMO_TEAMS = {
     "Support": ("supervisor2", ["agent4", "agent5", "agent6"]),
 }
 DEMO_NAMES = {
-    "agent1": ("Li", "Wei", "zh-hans"), "agent2": ("Emma", "Brown", "en"),
-    "agent3": ("Zhang", "Min", "zh-hans"), "agent4": ("Noah", "Smith", "en"),
-    "agent5": ("Wang", "Fang", "zh-hans"), "agent6": ("Olivia", "Jones", "en"),
+    "agent1": ("Li", "Wei", "zh-hans"),
+    "agent2": ("Emma", "Brown", "en"),
+    "agent3": ("Zhang", "Min", "zh-hans"),
+    "agent4": ("Noah", "Smith", "en"),
+    "agent5": ("Wang", "Fang", "zh-hans"),
+    "agent6": ("Olivia", "Jones", "en"),
 }
 
 
@@ -40,8 +43,14 @@ def seed() -> list[str]:
         first, last, language = DEMO_NAMES.get(username, (username.title(), "", "en"))
         user = User.objects.filter(username=username).first()
         if user is None:
-            user = user_create(username=username, password=password, role=role,
-                               first_name=first, last_name=last, language=language)
+            user = user_create(
+                username=username,
+                password=password,
+                role=role,
+                first_name=first,
+                last_name=last,
+                language=language,
+            )
             if role == roles.ADMINISTRATOR:
                 user.is_superuser = True
                 user.save(update_fields=["is_superuser"])
@@ -60,7 +69,6 @@ def seed() -> list[str]:
     else:
         from rest_framework.authtoken.models import Token
 
-        lines.append(
-            f"  {roles.API_CLIENT:<14} crm          token {Token.objects.get(user__username='crm').key}"
-        )
+        token = Token.objects.get(user__username="crm").key
+        lines.append(f"  {roles.API_CLIENT:<14} crm          token {token}")
     return lines

@@ -15,7 +15,7 @@ from apps.core.models import TimeStampedModel
 
 
 class User(AbstractUser):
-    """Anyone who logs in: agents, supervisors, QA analysts, administrators, and API service accounts."""
+    """Anyone who logs in: agents, supervisors, QA analysts, administrators, API clients."""
 
     display_name = models.CharField(_("display name"), max_length=150, blank=True)
     language = models.CharField(

@@ -1,4 +1,7 @@
-"""Writes for users, teams and agents. Audit rows come from django-auditlog in the same transaction."""
+"""Writes for users, teams and agents.
+
+Audit rows come from django-auditlog in the same transaction.
+"""
 
 from __future__ import annotations
 
@@ -41,13 +44,19 @@ def team_set_supervisors(*, team: Team, supervisors: Iterable[User]) -> Team:
 
 @transaction.atomic
 def user_update_preferences(
-    *, user: User, language: str | None = None, timezone: str | None = None,
+    *,
+    user: User,
+    language: str | None = None,
+    timezone: str | None = None,
     display_name: str | None = None,
 ) -> User:
     """Change the user's own display preferences."""
     changed: list[str] = []
-    for field, value in (("language", language), ("timezone", timezone),
-                         ("display_name", display_name)):
+    for field, value in (
+        ("language", language),
+        ("timezone", timezone),
+        ("display_name", display_name),
+    ):
         if value is not None and getattr(user, field) != value:
             setattr(user, field, value)
             changed.append(field)
@@ -98,10 +107,16 @@ def agents_export_csv(
     writer = csv.writer(buffer)
     writer.writerow(["extension", "username", "name", "team", "endpoint", "active"])
     for agent in rows:
-        writer.writerow([
-            agent.extension, agent.user.username, str(agent.user),
-            agent.team.name if agent.team else "", agent.endpoint, agent.is_active,
-        ])
+        writer.writerow(
+            [
+                agent.extension,
+                agent.user.username,
+                str(agent.user),
+                agent.team.name if agent.team else "",
+                agent.endpoint,
+                agent.is_active,
+            ]
+        )
     access_log_record(
         actor=actor,
         action=AccessLog.Action.BULK_EXPORT,
@@ -114,14 +129,24 @@ def agents_export_csv(
 
 @transaction.atomic
 def user_create(
-    *, username: str, password: str | None, role: str, email: str = "",
-    first_name: str = "", last_name: str = "", language: str = "en",
+    *,
+    username: str,
+    password: str | None,
+    role: str,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    language: str = "en",
     is_service_account: bool = False,
 ) -> User:
     """Create a user in one role. Administrators also get admin-site access."""
     user = User(
-        username=username, email=email, first_name=first_name, last_name=last_name,
-        language=language, is_service_account=is_service_account,
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        language=language,
+        is_service_account=is_service_account,
         is_staff=role == roles.ADMINISTRATOR,
     )
     if password:
@@ -136,8 +161,6 @@ def user_create(
 @transaction.atomic
 def service_account_create(*, name: str) -> tuple[User, str]:
     """Create an API client account for a CRM and return it with its token."""
-    user = user_create(
-        username=name, password=None, role=roles.API_CLIENT, is_service_account=True
-    )
+    user = user_create(username=name, password=None, role=roles.API_CLIENT, is_service_account=True)
     token = Token.objects.create(user=user)
     return user, token.key

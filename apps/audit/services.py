@@ -11,7 +11,7 @@ from apps.audit.models import AccessLog
 
 
 def request_address(request: HttpRequest | None) -> tuple[str | None, str]:
-    """Return (client address, user agent) of a request; the first X-Forwarded-For hop if proxied."""
+    """Return (client address, user agent); the first X-Forwarded-For hop if proxied."""
     if request is None:
         return None, ""
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")

@@ -1,4 +1,7 @@
-"""Domain errors raised by services and access checks; mapped to HTTP in one place (core.api.errors)."""
+"""Domain errors raised by services and access checks.
+
+Mapped to HTTP in one place: apps.core.api.errors.
+"""
 
 from __future__ import annotations
 

@@ -40,31 +40,80 @@ def suite_processes(*, host: str, port: int, traffic_rate: float) -> list[Proces
     specs.append(
         ProcessSpec(
             "web",
-            [python, "-m", "uvicorn", "callcenter.asgi:application", "--host", host,
-             "--port", str(port), "--no-access-log"],
+            [
+                python,
+                "-m",
+                "uvicorn",
+                "callcenter.asgi:application",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
         )
     )
     specs.append(
         ProcessSpec(
             "worker",
-            [python, "-m", "celery", "-A", "callcenter", "worker", "-Q",
-             "default,realtime,reports", "-c", "2", "-n", "default@%h", "--loglevel", "INFO"],
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "callcenter",
+                "worker",
+                "-Q",
+                "default,realtime,reports",
+                "-c",
+                "2",
+                "-n",
+                "default@%h",
+                "--loglevel",
+                "INFO",
+            ],
         )
     )
     if "telephony_events" in commands:
         specs.append(
             ProcessSpec(
                 "telephony-worker",
-                [python, "-m", "celery", "-A", "callcenter", "worker", "-Q", "telephony",
-                 "-P", "gevent", "-c", "50", "-n", "telephony@%h", "--loglevel", "INFO"],
+                [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "callcenter",
+                    "worker",
+                    "-Q",
+                    "telephony",
+                    "-P",
+                    "gevent",
+                    "-c",
+                    "50",
+                    "-n",
+                    "telephony@%h",
+                    "--loglevel",
+                    "INFO",
+                ],
             )
         )
         specs.append(ProcessSpec("events", [python, manage, "telephony_events"]))
     specs.append(
         ProcessSpec(
             "beat",
-            [python, "-m", "celery", "-A", "callcenter", "beat", "--loglevel", "INFO",
-             "--schedule", str(var / "celerybeat-schedule")],
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "callcenter",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(var / "celerybeat-schedule"),
+            ],
         )
     )
     return specs
@@ -90,8 +139,11 @@ def run_processes(specs: list[ProcessSpec], *, out: object = sys.stdout) -> int:
             for name, child in children.items():
                 code = child.poll()
                 if code is not None:
-                    print(f"[suite] {name} exited with {code}; stopping the suite", file=out,
-                          flush=True)
+                    print(
+                        f"[suite] {name} exited with {code}; stopping the suite",
+                        file=out,
+                        flush=True,
+                    )
                     exit_code = code or 1
                     stopping = True
                     break

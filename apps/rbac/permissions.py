@@ -19,7 +19,7 @@ class IsStaffRole(BasePermission):
 class HasModelPermissions(IsStaffRole):
     """The role's model permissions for this action: `view.required_permissions[action]`.
 
-    Views declare e.g. {"list": ["accounts.view_team"], "partial_update": ["accounts.change_agent"]};
+    Views declare e.g. {"get": ["accounts.view_team"], "patch": ["accounts.change_agent"]};
     an action missing from the mapping is refused, so a new action is closed until declared.
     """
 

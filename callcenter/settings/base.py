@@ -1,7 +1,7 @@
-"""Settings shared by every profile. Each value comes from the environment with a documented default.
+"""Settings shared by every profile; each value comes from the environment with a default.
 
-Profiles: dev (no environment needed), test, prod (refuses insecure values). Integrations each have a
-module of their own: celery, channels, freeswitch, search.
+Profiles: dev (no environment needed), test, prod (refuses insecure values). Integrations each
+have a module of their own: celery, channels, freeswitch, search.
 """
 
 from pathlib import Path
@@ -14,7 +14,7 @@ from apps.core.env import env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 # The development key is public on purpose; the prod profile refuses it.
-DEV_SECRET_KEY = "dev-insecure-only-for-local-demo-never-in-production"
+DEV_SECRET_KEY = "dev-insecure-only-for-local-demo-never-in-production"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
@@ -181,7 +181,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-from callcenter.settings.celery import *  # noqa: E402,F403
-from callcenter.settings.channels import *  # noqa: E402,F403
-from callcenter.settings.freeswitch import *  # noqa: E402,F403
-from callcenter.settings.search import *  # noqa: E402,F403
+from callcenter.settings.celery import *  # noqa: E402
+from callcenter.settings.channels import *  # noqa: E402
+from callcenter.settings.freeswitch import *  # noqa: E402
+from callcenter.settings.search import *  # noqa: E402

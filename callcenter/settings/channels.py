@@ -1,4 +1,7 @@
-"""Channels: the Redis channel layer; in-memory only where Redis is truly absent (the demo says so)."""
+"""Channels: the Redis channel layer.
+
+In-memory only where Redis is truly absent (the demo says so).
+"""
 
 from apps.core.env import env_str
 

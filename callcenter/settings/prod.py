@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from apps.core.env import env_bool, env_int, env_json, env_required
-from callcenter.settings.base import *  # noqa: F403
+from callcenter.settings.base import *
 from callcenter.settings.base import DEV_SECRET_KEY
 from callcenter.settings.security import assert_production_secrets
 

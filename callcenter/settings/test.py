@@ -1,7 +1,7 @@
 """Test profile: real PostgreSQL and Redis, fast password hashing, isolated Redis databases."""
 
-from callcenter.settings.dev import *  # noqa: F403
 from apps.core.env import env_str
+from callcenter.settings.dev import *
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -22,5 +22,5 @@ CHANNEL_LAYERS = {
     }
 }
 CELERY_BROKER_URL = env_str("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/11")
-REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
+REST_FRAMEWORK = {**REST_FRAMEWORK}
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"client": "100000/min", "anon": "100000/min"}

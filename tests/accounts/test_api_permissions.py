@@ -145,8 +145,14 @@ def test_sip_credentials_are_revealed_only_to_the_agent_or_admin(cast, client_as
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [("anonymous", 401), ("agent", 403), ("supervisor_own", 403), ("qa", 403), ("crm", 403),
-     ("admin", 200)],
+    [
+        ("anonymous", 401),
+        ("agent", 403),
+        ("supervisor_own", 403),
+        ("qa", 403),
+        ("crm", 403),
+        ("admin", 200),
+    ],
 )
 def test_access_log_is_for_administrators(cast, client_as, who, status):
     response = client_as(_users(cast)[who]).get("/api/v1/audit/access-logs/")

@@ -15,7 +15,9 @@ def test_an_api_change_is_audited_with_the_token_user_and_address(cast, api_clie
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
 
     response = api_client.patch(
-        f"/api/v1/agents/{cast.agent_a1.pk}/", {"endpoint": "sip"}, format="json",
+        f"/api/v1/agents/{cast.agent_a1.pk}/",
+        {"endpoint": "sip"},
+        format="json",
         REMOTE_ADDR="10.1.2.3",
     )
 
@@ -33,8 +35,11 @@ def test_a_session_change_in_the_admin_is_audited(cast, client):
     response = client.post(
         f"/admin/accounts/team/{cast.team_b.pk}/change/",
         {
-            "name": "Team B renamed", "description": "", "supervisors": [cast.supervisor_b.pk],
-            "agents-TOTAL_FORMS": "0", "agents-INITIAL_FORMS": "0",
+            "name": "Team B renamed",
+            "description": "",
+            "supervisors": [cast.supervisor_b.pk],
+            "agents-TOTAL_FORMS": "0",
+            "agents-INITIAL_FORMS": "0",
         },
     )
 

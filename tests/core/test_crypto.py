@@ -37,8 +37,12 @@ def test_encryption_is_randomised_and_tamper_evident():
 
 @pytest.mark.parametrize(
     ("value", "masked"),
-    [("6222021234567890", "************7890"), ("110101199003071234", "**************1234"),
-     ("123", "***"), ("", "")],
+    [
+        ("6222021234567890", "************7890"),
+        ("110101199003071234", "**************1234"),
+        ("123", "***"),
+        ("", ""),
+    ],
 )
 def test_mask_keeps_only_the_last_four_characters(value, masked):
     assert mask_value(value) == masked

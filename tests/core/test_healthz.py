@@ -19,7 +19,10 @@ def test_healthy_when_everything_answers(client):
     body = response.json()
     assert body["status"] == "ok"
     assert {name: check["ok"] for name, check in body["checks"].items()} == {
-        "database": True, "redis": True, "broker": True, "freeswitch": True,
+        "database": True,
+        "redis": True,
+        "broker": True,
+        "freeswitch": True,
     }
 
 

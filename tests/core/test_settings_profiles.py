@@ -33,9 +33,14 @@ def _manage(*args: str, env_overrides: dict[str, str | None]) -> subprocess.Comp
             env.pop(key, None)
         else:
             env[key] = value
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
     )
 
 
@@ -50,15 +55,25 @@ def test_production_profile_passes_the_deploy_check():
     ("overrides", "message"),
     [
         ({"SECRET_KEY": None}, "SECRET_KEY is required"),
-        ({"SECRET_KEY": "dev-insecure-only-for-local-demo-never-in-production"},
-         "public development key"),
+        (
+            {"SECRET_KEY": "dev-insecure-only-for-local-demo-never-in-production"},
+            "public development key",
+        ),
         ({"SECRET_KEY": "short"}, "SECRET_KEY must be at least 50 characters"),
         ({"FIELD_ENCRYPTION_KEY": None}, "FIELD_ENCRYPTION_KEY is required"),
-        ({"DATABASE_URL": "postgres://cc:postgres@db:5432/cc"}, "DATABASE_URL has no password or a default"),
+        (
+            {"DATABASE_URL": "postgres://cc:postgres@db:5432/cc"},
+            "DATABASE_URL has no password or a default",
+        ),
         ({"DATABASE_URL": "postgres://cc@db:5432/cc"}, "DATABASE_URL has no password or a default"),
-        ({"FREESWITCH_XML_PASSWORD": "changeme"}, "FREESWITCH_XML_PASSWORD is missing or a default"),
-        ({"FREESWITCH_NODES": json.dumps([{"name": "fs1", "host": "h", "password": "ClueCon"}])},
-         "node 'fs1' has a default ESL password"),
+        (
+            {"FREESWITCH_XML_PASSWORD": "changeme"},
+            "FREESWITCH_XML_PASSWORD is missing or a default",
+        ),
+        (
+            {"FREESWITCH_NODES": json.dumps([{"name": "fs1", "host": "h", "password": "ClueCon"}])},
+            "node 'fs1' has a default ESL password",
+        ),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS is required"),
     ],
 )
@@ -73,7 +88,7 @@ def test_production_profile_refuses_to_start_with_insecure_values(overrides, mes
 def test_dev_profile_needs_no_environment():
     result = _manage(
         "check",
-        env_overrides={key: None for key in GOOD_ENV}
+        env_overrides=dict.fromkeys(GOOD_ENV)
         | {"DJANGO_SETTINGS_MODULE": "callcenter.settings.dev"},
     )
 

@@ -45,5 +45,7 @@ def test_agents_and_api_clients_cannot_change_configuration():
     roles_setup()
 
     for role in (roles.AGENT, roles.API_CLIENT, roles.QA_ANALYST):
-        assert not any(perm.startswith(("accounts.change_team", "accounts.delete", "auth."))
-                       for perm in _perms(role))
+        assert not any(
+            perm.startswith(("accounts.change_team", "accounts.delete", "auth."))
+            for perm in _perms(role)
+        )

@@ -17,8 +17,9 @@ class MeSerializer(serializers.ModelSerializer):
 
 
 class PreferencesSerializer(serializers.Serializer):
-    language = serializers.ChoiceField(choices=[code for code, _ in settings.LANGUAGES],
-                                       required=False)
+    language = serializers.ChoiceField(
+        choices=[code for code, _ in settings.LANGUAGES], required=False
+    )
     timezone = serializers.CharField(max_length=64, required=False)
     display_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
 

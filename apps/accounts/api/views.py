@@ -105,11 +105,13 @@ class AgentSipCredentialsView(APIView):
             actor=request.user, agent=agent, request=request
         )
         return Response(
-            SipCredentialsSerializer({
-                **credentials,
-                "domain": settings.FREESWITCH_SIP_DOMAIN,
-                "wss_url": settings.FREESWITCH_WSS_URL,
-            }).data
+            SipCredentialsSerializer(
+                {
+                    **credentials,
+                    "domain": settings.FREESWITCH_SIP_DOMAIN,
+                    "wss_url": settings.FREESWITCH_WSS_URL,
+                }
+            ).data
         )
 
 

@@ -8,8 +8,16 @@ class AccessLogSerializer(serializers.ModelSerializer):
     class Meta:
         model = AccessLog
         fields = [
-            "id", "created_at", "actor_username", "action", "target_type", "target_id",
-            "target_repr", "field", "remote_addr", "detail",
+            "id",
+            "created_at",
+            "actor_username",
+            "action",
+            "target_type",
+            "target_id",
+            "target_repr",
+            "field",
+            "remote_addr",
+            "detail",
         ]
 
 

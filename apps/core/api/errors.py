@@ -1,6 +1,6 @@
 """One exception handler: every API error has the same body.
 
-    {"error": {"code": "invalid", "message": "...", "fields": {"phone": ["Enter a valid number."]}}}
+{"error": {"code": "invalid", "message": "...", "fields": {"phone": ["Enter a valid number."]}}}
 """
 
 from __future__ import annotations

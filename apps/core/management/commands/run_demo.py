@@ -14,8 +14,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--traffic-rate", type=float, default=0.2,
-                            help="simulated inbound calls per second (0 = none)")
+        parser.add_argument(
+            "--traffic-rate",
+            type=float,
+            default=0.2,
+            help="simulated inbound calls per second (0 = none)",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         if not settings.DEBUG:
@@ -25,15 +29,23 @@ class Command(BaseCommand):
         logins = seed_demo_data()
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write(self.style.SUCCESS(f"\nContact Center suite: {url}"))
-        self.stdout.write(f"  admin:    {url}admin/\n  API docs: {url}api/docs/\n"
-                          f"  health:   {url}healthz\n\nDemo logins:")
+        self.stdout.write(
+            f"  admin:    {url}admin/\n  API docs: {url}api/docs/\n"
+            f"  health:   {url}healthz\n\nDemo logins:"
+        )
         for line in logins:
             self.stdout.write(line)
         if settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer"):
-            self.stdout.write(self.style.WARNING(
-                "Channel layer is in-memory (CHANNEL_LAYER_BACKEND=memory): live updates only "
-                "reach browsers connected to this single web process."))
+            self.stdout.write(
+                self.style.WARNING(
+                    "Channel layer is in-memory (CHANNEL_LAYER_BACKEND=memory): live updates only "
+                    "reach browsers connected to this single web process."
+                )
+            )
         self.stdout.write("\nCtrl-C stops every process.\n")
-        specs = suite_processes(host=str(options["host"]), port=int(options["port"]),
-                                traffic_rate=float(options["traffic_rate"]))
+        specs = suite_processes(
+            host=str(options["host"]),
+            port=int(options["port"]),
+            traffic_rate=float(options["traffic_rate"]),
+        )
         sys.exit(run_processes(specs, out=self.stdout))

@@ -4,7 +4,7 @@ from apps.rbac.services import roles_setup
 
 
 class Command(BaseCommand):
-    help = "Create or update the role groups (Agent, Supervisor, QA Analyst, Administrator, API client)."
+    help = "Create or update the role groups and their permissions (idempotent)."
 
     def handle(self, *args: object, **options: object) -> None:
         for role, count in roles_setup().items():
