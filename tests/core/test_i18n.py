@@ -29,3 +29,25 @@ def test_anonymous_visitors_get_their_browser_language(client):
     response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
 
     assert "登录" in response.content.decode()
+
+
+def test_choosing_a_language_saves_it_on_the_user(cast, client):
+    user = cast.agent_a1.user
+    client.force_login(user)
+
+    response = client.post("/accounts/language/", {"language": "zh-hans", "next": "/"})
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.language == "zh-hans"
+
+
+def test_an_unknown_language_is_refused_and_nothing_changes(cast, client):
+    user = cast.agent_a1.user
+    client.force_login(user)
+
+    response = client.post("/accounts/language/", {"language": "xx"})
+
+    assert response.status_code == 400
+    user.refresh_from_db()
+    assert user.language == "en"
