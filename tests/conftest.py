@@ -12,29 +12,40 @@ Who may see what:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from django.contrib.auth.models import Group
-from django.core.cache import cache
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
-from apps.accounts.models import Agent, Team, User
-from apps.accounts.services import service_account_create, team_set_supervisors
-from apps.rbac import roles
-from apps.rbac.services import roles_setup
-from tests.factories import AgentFactory, TeamFactory, UserFactory
+# Django is imported inside fixtures so that the Django-free suites (ESL, simulator, FreeSWITCH
+# configuration) can also run with `-p no:django`.
+if TYPE_CHECKING:
+    from apps.accounts.models import Agent, Team, User
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache():
-    """Each test starts with an empty test cache (throttles, node statuses)."""
+def _clean_cache(request):
+    """Each test that uses the database starts with an empty test cache (throttles, node status)."""
+    if not _uses_db(request):
+        return
+    from django.core.cache import cache
+
     cache.clear()
 
+
+def _uses_db(request: Any) -> bool:
+    db_fixtures = {"db", "transactional_db", "cast", "role_groups"}
+    return request.node.get_closest_marker("django_db") is not None or bool(
+        db_fixtures & set(request.fixturenames)
+    )
 
 @pytest.fixture
 def role_groups(db) -> None:
     """Make sure the role groups exist (transactional tests flush them)."""
+    from django.contrib.auth.models import Group
+
+    from apps.rbac import roles
+    from apps.rbac.services import roles_setup
+
     if Group.objects.filter(name=roles.AGENT).exists():
         return
     roles_setup()
@@ -42,6 +53,8 @@ def role_groups(db) -> None:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
+    from apps.rbac.services import roles_setup
+
     with django_db_blocker.unblock():
         roles_setup()
 
@@ -63,6 +76,10 @@ class Cast:
 
 @pytest.fixture
 def cast(role_groups) -> Cast:
+    from apps.accounts.services import service_account_create, team_set_supervisors
+    from apps.rbac import roles
+    from tests.factories import AgentFactory, TeamFactory, UserFactory
+
     team_a = TeamFactory(name="Team A")
     team_b = TeamFactory(name="Team B")
     supervisor_a = UserFactory(username="supervisor_a", role=roles.SUPERVISOR)
@@ -86,13 +103,18 @@ def cast(role_groups) -> Cast:
 
 
 @pytest.fixture
-def api_client() -> APIClient:
+def api_client():
+    from rest_framework.test import APIClient
+
     return APIClient()
 
 
 @pytest.fixture
 def client_as(api_client):
     """Return an API client authenticated as the given user (token for service accounts)."""
+
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
 
     def _client_as(user: User | None) -> APIClient:
         client = APIClient()

@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class CustomersConfig(AppConfig):
     name = "apps.customers"
     verbose_name = _("Customers")
+
+    def ready(self) -> None:
+        from apps.audit.registry import register_audited
+
+        from .models import Customer, CustomerIdentity
+
+        # Sensitive values appear in the change history masked like on screen ("****1234").
+        register_audited(
+            Customer,
+            mask_fields=list(Customer.SENSITIVE_FIELDS),
+            mask_callable="apps.core.crypto.mask_value",
+        )
+        register_audited(CustomerIdentity)

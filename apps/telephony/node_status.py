@@ -28,9 +28,10 @@ def _key(node_name: str) -> str:
 
 def configured_node_names() -> list[str]:
     """Return the names of the FreeSWITCH nodes this deployment drives."""
-    try:
-        from apps.telephony.models import FreeswitchNode  # noqa: PLC0415  (app may not have it yet)
-    except ImportError:
+    from apps.telephony.models import FreeswitchNode
+
+    # Records are the source of truth once any exists; before the first sync, the settings are.
+    if not FreeswitchNode.objects.exists():
         return [node["name"] for node in settings.FREESWITCH_NODES]
     return list(FreeswitchNode.objects.filter(enabled=True).values_list("name", flat=True))
 

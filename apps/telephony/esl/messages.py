@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import codecs
 import json
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
+from xml.etree import ElementTree
 
 from .errors import MessageDecodeError
 from .frames import Frame
@@ -120,9 +120,7 @@ class Event:
         variables = self._variables
         if variables is None:
             variables = {
-                key[9:]: value
-                for key, value in self.headers.items()
-                if key.startswith("variable_")
+                key[9:]: value for key, value in self.headers.items() if key.startswith("variable_")
             }
             self._variables = variables
         return variables
@@ -314,7 +312,7 @@ def _decode_terminated_block(data: bytes) -> dict[str, str] | None:
         return None
     del parts[-2:]
     pairs = iter(parts)
-    return dict(zip(pairs, pairs))
+    return dict(zip(pairs, pairs, strict=False))
 
 
 def _inner_body(headers: dict[str, str], rest: bytes) -> str | None:
@@ -374,7 +372,9 @@ def parse_json_event(data: bytes) -> Event:
 def parse_xml_event(data: bytes) -> Event:
     """Decode the body of a ``text/event-xml`` frame (values are url-encoded XML text)."""
     try:
-        root = ElementTree.fromstring(data)
+        # The peer is our own FreeSWITCH on a trusted link, and expat (>= 2.4.1) bounds
+        # entity expansion; defusedxml would add a dependency for no practical gain.
+        root = ElementTree.fromstring(data)  # noqa: S314
     except ElementTree.ParseError as exc:
         raise MessageDecodeError(f"invalid XML event: {exc}") from exc
     headers: dict[str, str] = {}

@@ -25,6 +25,7 @@ from .rendering import Block
 
 if TYPE_CHECKING:
     import asyncio
+    from collections.abc import Callable
 
     from .directory import Endpoint
 
@@ -121,6 +122,9 @@ class AppRun:
     app_uuid: str | None
     # Emits the application's own stop events (PLAYBACK_STOP, UNPARK...) when interrupted.
     on_interrupt: Any = None
+    completed: bool = False
+    # The application this one runs on top of (sendmsg execute while parked).
+    previous: AppRun | None = None
 
 
 @dataclass
@@ -193,6 +197,15 @@ class Channel:
         self.alive = True
         self.bridge_done: asyncio.Future[str] | None = None
         self.eavesdroppers: list[Channel] = []
+        self.eavesdrop_done: asyncio.Future[str] | None = None
+        # Playbacks on top of the running application (hold music, uuid_broadcast).
+        self.overlays: list[AppRun] = []
+        self.hold_music: AppRun | None = None
+        # Set while an outbound leg rings; resolved with "ANSWER" or a hangup cause.
+        self.ring_outcome: asyncio.Future[str] | None = None
+        # Called with each digit while an application reads DTMF.
+        self.dtmf_reader: Callable[[str], None] | None = None
+        self.sip_party: SipParty | None = None
         self._vars_block: Block | None = None
         self._profile_block: Block | None = None
         self._other_pairs: tuple[tuple[str, str], ...] | None = None
@@ -410,7 +423,7 @@ class Channel:
         self.set_var("progress_mediasec", str(progress_media[0]))
         self.set_var("flow_billsec", str(flow[0]))
         for unit, index in (("m", 1), ("u", 2)):
-            suffix = "sec" if unit == "" else f"{unit}sec"
+            suffix = f"{unit}sec"
             self.set_var(f"{unit}duration", str(duration[index]))
             self.set_var(f"bill{suffix}", str(billing[index]))
             self.set_var(f"progress{suffix}", str(progress[index]))

@@ -1,0 +1,115 @@
+"""Reads of customers and their timeline.
+
+Customers are shared by the whole contact center (one picture of the customer, whichever team
+answers): every role holding customers.view_customer sees every customer. Sensitive fields are only
+ever returned masked by these reads; revealing one is a service that writes the access log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Prefetch, QuerySet
+
+from apps.customers.models import Customer, CustomerIdentity, IdentityKind, Interaction
+from apps.customers.normalize import identity_normalize, phone_normalize
+
+CALL_CUSTOMER_CACHE_KEY = "customers:call:{uuid}"
+TIMELINE_DEFAULT_LIMIT = 20
+
+
+def _follow_merges(customer: Customer | None) -> Customer | None:
+    hops = 0
+    while customer is not None and customer.merged_into_id is not None and hops < 20:
+        customer = Customer.objects.filter(pk=customer.merged_into_id).first()
+        hops += 1
+    return customer
+
+
+def customer_find_by_identity(kind: str, value: str | None) -> Customer | None:
+    """Return the customer owning the identity (the raw value is normalised first), or None."""
+    try:
+        normalized = identity_normalize(kind, value)
+    except ValueError:
+        return None
+    identity = (
+        CustomerIdentity.objects.select_related("customer")
+        .filter(kind=kind, value=normalized)
+        .first()
+    )
+    return _follow_merges(identity.customer if identity else None)
+
+
+def customer_find_by_phone(raw: str | None) -> Customer | None:
+    """Return the customer with this phone number in any format, or None."""
+    phone = phone_normalize(raw)
+    if phone is None:
+        return None
+    return customer_find_by_identity(IdentityKind.PHONE, phone)
+
+
+def customer_for_call(call_uuid: str) -> Customer | None:
+    """Return the customer resolved for a live call at call.created, or None."""
+    customer_id = cache.get(CALL_CUSTOMER_CACHE_KEY.format(uuid=call_uuid))
+    if customer_id is None:
+        return None
+    return _follow_merges(Customer.objects.filter(pk=customer_id).first())
+
+
+def customer_list_visible(*, actor: Any) -> QuerySet[Customer]:
+    """Return the customers the actor may see: all of them with customers.view_customer."""
+    if not actor.has_perm("customers.view_customer"):
+        return Customer.objects.none()
+    return Customer.objects.all()
+
+
+def customers_with_identity(
+    customers: QuerySet[Customer], kind: str, raw: str | None
+) -> QuerySet[Customer]:
+    """Narrow customers to the owner of one identity given in any format.
+
+    A value that does not normalise matches nobody (rather than everybody).
+    """
+    try:
+        value = identity_normalize(kind, raw)
+    except ValueError:
+        return customers.none()
+    # A subquery on the unique (kind, value) index: one index probe whatever the table size.
+    return customers.filter(
+        pk__in=CustomerIdentity.objects.filter(kind=kind, value=value).values("customer_id")
+    )
+
+
+def customer_list(*, actor: Any, include_merged: bool = False) -> QuerySet[Customer]:
+    """Return the visible customers (without merged tombstones) with their identities."""
+    customers = customer_list_visible(actor=actor)
+    if not include_merged:
+        customers = customers.filter(merged_into__isnull=True)
+    return customers.prefetch_related(
+        Prefetch(
+            "identities", queryset=CustomerIdentity.objects.order_by("kind", "-is_primary", "id")
+        )
+    )
+
+
+def interaction_list(*, actor: Any, customer: Customer) -> QuerySet[Interaction]:
+    """Return the customer's timeline, newest first, if the actor may read interactions."""
+    if not actor.has_perm("customers.view_interaction"):
+        return Interaction.objects.none()
+    return Interaction.objects.filter(customer=customer).select_related("agent")
+
+
+def interaction_timeline(
+    *, customer_id: int, limit: int = TIMELINE_DEFAULT_LIMIT, before: dt.datetime | None = None
+) -> list[Interaction]:
+    """Return the customer's latest interactions for the screen-pop, newest first.
+
+    One range scan of the (customer, -occurred_at, -id) index; no access check because the console
+    calls it for the agent the call was offered to.
+    """
+    interactions = Interaction.objects.filter(customer_id=customer_id)
+    if before is not None:
+        interactions = interactions.filter(occurred_at__lt=before)
+    return list(interactions.order_by("-occurred_at", "-id").select_related("agent")[:limit])

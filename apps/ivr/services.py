@@ -1,0 +1,270 @@
+"""Writes of the IVR: versions (draft, publish, restore), prompt audio, and the paths of calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.core.errors import Conflict, InvalidInput
+from apps.ivr import audio, integrations
+from apps.ivr.conf import ivr_setting
+from apps.ivr.engine import CallState, StepEvent
+from apps.ivr.graph import Graph, Report, ValidationContext, graph_from_version, validate_graph
+from apps.ivr.models import (
+    CallbackRequest,
+    Flow,
+    FlowNode,
+    FlowVersion,
+    IvrPath,
+    IvrStep,
+    Prompt,
+    PromptVariant,
+    Schedule,
+    Voicemail,
+)
+
+logger = logging.getLogger(__name__)
+MAX_VOICEMAIL_BYTES = 20 * 1024 * 1024
+
+
+class PublishRefused(InvalidInput):
+    """The version has problems; `problems` lists them, each naming its node."""
+
+    code = "flow_invalid"
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(_("The version cannot be published: %(problems)s")
+                         % {"problems": "; ".join(problems)})
+        self.problems = problems
+
+
+# ---------------------------------------------------------------- versions
+
+
+def validation_context(graph: Graph) -> ValidationContext:
+    """Gather what validation checks names against: prompts, schedules, queues."""
+    prompts: dict[str, set[str]] = {name: set() for name in Prompt.objects.values_list("name", flat=True)}
+    for name, language, text, audio_8k in PromptVariant.objects.values_list(
+        "prompt__name", "language", "text", "audio_8k"
+    ):
+        if (text or "").strip() or audio_8k:
+            prompts[name].add(language)
+    return ValidationContext(
+        languages=graph.languages,
+        prompts=prompts,
+        schedules=set(Schedule.objects.values_list("name", flat=True)),
+        queues=integrations.queue_slugs(),
+        depth_limit=int(ivr_setting("IVR_MENU_DEPTH_LIMIT")),
+    )
+
+
+def flow_version_validate(version: FlowVersion) -> Report:
+    """Return the problems that keep the version from being published."""
+    graph = graph_from_version(version)
+    return validate_graph(graph, validation_context(graph))
+
+
+def _next_number(flow: Flow) -> int:
+    return (flow.versions.aggregate(top=Max("number"))["top"] or 0) + 1
+
+
+@transaction.atomic
+def flow_version_create_draft(
+    *, actor: Any, flow: Flow, source: FlowVersion | None = None, note: str = ""
+) -> FlowVersion:
+    """Create a draft of the flow, copying the nodes of `source` (or empty with a start node)."""
+    flow = Flow.objects.select_for_update().get(pk=flow.pk)
+    draft = FlowVersion.objects.create(
+        flow=flow,
+        number=_next_number(flow),
+        entry_node=source.entry_node if source is not None else "start",
+        note=note,
+        created_by=actor if getattr(actor, "pk", None) else None,
+        restored_from=source if source is not None and source.status != FlowVersion.Status.DRAFT
+        else None,
+    )
+    if source is not None:
+        FlowNode.objects.bulk_create([
+            FlowNode(version=draft, key=node.key, kind=node.kind, label=node.label,
+                     config=node.config, position=node.position)
+            for node in source.nodes.all()
+        ])
+    return draft
+
+
+@transaction.atomic
+def flow_version_publish(*, actor: Any, version: FlowVersion) -> FlowVersion:
+    """Make a valid draft the flow's live version; the previous live one is retired.
+
+    Calls already in the flow keep running the version their state names.
+    """
+    version = FlowVersion.objects.select_for_update().select_related("flow").get(pk=version.pk)
+    flow = Flow.objects.select_for_update().get(pk=version.flow_id)
+    if version.status != FlowVersion.Status.DRAFT:
+        raise Conflict(_("Only a draft can be published; restore this version as a draft first."))
+    report = flow_version_validate(version)
+    if not report.ok:
+        raise PublishRefused(report.messages())
+    previous = flow.live_version
+    if previous is not None:
+        previous.status = FlowVersion.Status.RETIRED
+        previous.save(update_fields=["status", "updated_at"])
+        # The one-to-one "live version" must be released before it names the new version.
+        flow.live_version = None
+        flow.save(update_fields=["live_version"])
+    version.status = FlowVersion.Status.PUBLISHED
+    version.published_at = timezone.now()
+    version.published_by = actor if getattr(actor, "pk", None) else None
+    version.flow_settings = {
+        "languages": flow.all_languages,
+        "fallback_queue": flow.fallback_queue,
+    }
+    version.save()
+    flow.live_version = version
+    flow.save(update_fields=["live_version", "updated_at"])
+    return version
+
+
+@transaction.atomic
+def flow_version_restore(*, actor: Any, version: FlowVersion) -> FlowVersion:
+    """Return a new draft holding a copy of an earlier version, ready to publish again."""
+    return flow_version_create_draft(
+        actor=actor, flow=version.flow, source=version,
+        note=_("Restored from version %(number)s") % {"number": version.number},
+    )
+
+
+def node_config_save(*, node: FlowNode, config: dict[str, Any]) -> FlowNode:
+    """Change a draft node's configuration; published versions never change."""
+    if not node.version.is_editable:
+        raise Conflict(_("Published versions cannot be changed; create a draft."))
+    node.config = config
+    node.save(update_fields=["config"])
+    return node
+
+
+# ---------------------------------------------------------------- prompts
+
+
+@transaction.atomic
+def prompt_variant_render(*, variant: PromptVariant) -> PromptVariant:
+    """Produce the 8 and 16 kHz WAVs of a variant from its recording, else from its text.
+
+    A text with no TTS engine installed stays text-only: FreeSWITCH speaks it with its own TTS
+    engine if IVR_FS_TTS_ENGINE is set, else plays a tone (see prompts.FALLBACK_TONE).
+    Raise AudioError when a recording cannot be converted.
+    """
+    source_bytes: bytes | None = None
+    source_kind = PromptVariant.Source.TEXT
+    if variant.upload:
+        variant.upload.open("rb")
+        try:
+            source_bytes = variant.upload.read()
+        finally:
+            variant.upload.close()
+        source_kind = PromptVariant.Source.UPLOAD
+    elif variant.text.strip() and audio.tts_command() is not None:
+        try:
+            source_bytes = audio.synthesise(variant.text, variant.language)
+            source_kind = PromptVariant.Source.TTS
+        except audio.AudioError:
+            logger.exception("TTS failed for prompt %s [%s]", variant.prompt.name, variant.language)
+    for field_name in ("audio_8k", "audio_16k"):
+        old = getattr(variant, field_name)
+        if old:
+            old.delete(save=False)
+    if source_bytes is None:
+        variant.source = PromptVariant.Source.TEXT
+        variant.checksum = ""
+        variant.duration_ms = 0
+    else:
+        low = audio.convert(source_bytes, 8000)
+        high = audio.convert(source_bytes, 16000)
+        checksum = hashlib.sha256(low.wav + high.wav).hexdigest()
+        stem = f"ivr/prompts/{variant.prompt.name}-{variant.language}-{checksum[:12]}"
+        variant.audio_8k.save(f"{stem}-8000.wav", ContentFile(low.wav), save=False)
+        variant.audio_16k.save(f"{stem}-16000.wav", ContentFile(high.wav), save=False)
+        variant.source = source_kind
+        variant.checksum = checksum
+        variant.duration_ms = low.duration_ms
+    variant.save()
+    return variant
+
+
+# ---------------------------------------------------------------- paths of calls
+
+
+class DbEffects:
+    """The engine's side effects on a live call: paths, callbacks, voicemail, transfers."""
+
+    def path_start(self, *, state: CallState, graph: Graph, now: dt.datetime) -> int | None:
+        try:
+            with transaction.atomic():
+                path = IvrPath.objects.create(
+                    call_uuid=state.call, flow_id=graph.flow_id, version_id=graph.version_id,
+                    did=state.did[:32], caller_number=state.caller[:64],
+                    language=state.language, started_at=now,
+                )
+        except IntegrityError:
+            # The dialplan ran httapi again for the same call: continue the same path.
+            path = IvrPath.objects.get(call_uuid=state.call)
+            state.seq = path.steps.count()
+        return path.pk
+
+    def path_record(
+        self, *, state: CallState, events: list[StepEvent], ended_at: dt.datetime | None,
+        outcome: str,
+    ) -> None:
+        if state.path is None:
+            return
+        if events:
+            IvrStep.objects.bulk_create([
+                IvrStep(path_id=state.path, seq=event.seq, node=event.node, kind=event.kind,
+                        event=event.event, detail=event.detail, elapsed_ms=event.elapsed_ms,
+                        at=event.at)
+                for event in events
+            ])
+        changes: dict[str, Any] = {
+            "outcome": outcome,
+            "language": state.language,
+            "queue": str(state.attrs.get("queue", ""))[:64],
+            "attributes": state.attrs,
+        }
+        last = state.node or next((e.node for e in reversed(events) if e.node), "")
+        if last:
+            changes["last_node"] = last
+        if ended_at is not None:
+            changes["ended_at"] = ended_at
+        IvrPath.objects.filter(pk=state.path).update(**changes)
+
+    def callback_create(self, *, state: CallState, number: str, queue: str) -> None:
+        CallbackRequest.objects.get_or_create(
+            call_uuid=state.call,
+            defaults={
+                "path_id": state.path, "number": number[:64], "queue": queue,
+                "language": state.language,
+                "customer_id": str(state.attrs.get("customer_id", "")),
+            },
+        )
+
+    def voicemail_store(self, *, state: CallState, upload: Any, queue: str) -> None:
+        size = getattr(upload, "size", 0) or 0
+        if size > MAX_VOICEMAIL_BYTES or Voicemail.objects.filter(call_uuid=state.call).exists():
+            return
+        voicemail = Voicemail(
+            path_id=state.path, call_uuid=state.call, caller_number=state.caller[:64],
+            queue=queue, language=state.language, size_bytes=size,
+        )
+        voicemail.audio.save(f"{state.call}.wav", upload, save=False)
+        voicemail.save()
+
+    def transfer(self, *, state: CallState, destination: str) -> bool:
+        return integrations.transfer_request(call_uuid=state.call, destination=destination)

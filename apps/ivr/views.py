@@ -1,0 +1,81 @@
+"""The mod_httapi endpoint and the prompt recordings FreeSWITCH plays: thin adapters."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from apps.ivr import documents
+from apps.ivr.engine import StepInput, httapi_step
+from apps.ivr.freeswitch_auth import freeswitch_address_allowed, freeswitch_request_allowed
+from apps.ivr.models import PromptVariant
+from apps.ivr.prompts import prompt_signature
+from apps.ivr.services import DbEffects
+
+logger = logging.getLogger(__name__)
+
+
+def _refused(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(status=401 if freeswitch_address_allowed(
+        request.META.get("REMOTE_ADDR")) else 403)
+    if response.status_code == 401:
+        response["WWW-Authenticate"] = 'Basic realm="freeswitch"'
+    return response
+
+
+def request_fields(request: HttpRequest) -> dict[str, str]:
+    """Return mod_httapi's fields: the query string, then the body (GET or POST profiles).
+
+    A field sent twice keeps its last value, as FreeSWITCH's one-time params replace earlier ones.
+    """
+    fields = request.GET.dict()
+    if request.method == "POST":
+        fields.update(request.POST.dict())
+    return fields
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def httapi_view(request: HttpRequest) -> HttpResponse:
+    """Answer one mod_httapi request with a work document (text/xml)."""
+    if not freeswitch_request_allowed(request):
+        return _refused(request)
+    step = StepInput(
+        fields=request_fields(request),
+        files=request.FILES,
+        now=timezone.now(),
+        base_url=request.build_absolute_uri("/").rstrip("/"),
+    )
+    try:
+        with transaction.atomic():
+            output = httapi_step(step, DbEffects())
+        body = output.document
+    except Exception:  # noqa: BLE001 - whatever broke, the caller goes on to the safe destination
+        logger.exception("httapi step failed for session %s", step.fields.get("session_id"))
+        body = documents.break_document()
+    return HttpResponse(body, content_type=documents.CONTENT_TYPE)
+
+
+@require_http_methods(["GET", "HEAD"])
+def prompt_audio_view(
+    request: HttpRequest, variant_id: int, rate: int, checksum: str, signature: str
+) -> FileResponse:
+    """Serve a prompt's converted recording to FreeSWITCH (signed URL, allowed addresses)."""
+    if not freeswitch_address_allowed(request.META.get("REMOTE_ADDR")):
+        raise Http404
+    expected = prompt_signature(variant_id, rate, checksum)
+    if not hmac.compare_digest(expected, signature):
+        raise Http404
+    variant = PromptVariant.objects.filter(pk=variant_id).first()
+    if variant is None or variant.checksum[:16] != checksum:
+        raise Http404
+    audio = variant.audio_8k if rate == 8000 else variant.audio_16k if rate == 16000 else None
+    if not audio:
+        raise Http404
+    return FileResponse(audio.open("rb"), content_type="audio/wav")

@@ -1,0 +1,66 @@
+"""Routing tunables, read from Django settings with documented defaults.
+
+None of these needs to be set; a deployment overrides one by defining the same name in its settings.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+# One point of effective priority per this many seconds of waiting. One global rate (not per
+# queue) keeps the waiting line orderable by a single stored key (see priority.rank_at).
+AGING_SECONDS_PER_POINT_DEFAULT = 2.0
+# Ringing offers whose command.failed event was lost are timed out by the sweep after this grace.
+RONA_GRACE_SECONDS_DEFAULT = 3
+# A callback whose customer did not answer is tried again after this delay.
+CALLBACK_RETRY_SECONDS_DEFAULT = 120
+# Handle times of this many most recent calls give a queue's average handle time.
+AHT_SAMPLE_SIZE_DEFAULT = 50
+# Position and estimated-wait caches of waiting calls are refreshed at most this often.
+EWT_REFRESH_SECONDS_DEFAULT = 5
+# A customer's previous agent is looked up this far back for the sticky strategy.
+STICKY_LOOKBACK_DAYS_DEFAULT = 30
+# Dial string of an agent's endpoint; FreeSWITCH resolves user/<extension> through the directory.
+AGENT_DIAL_STRING_DEFAULT = "user/{extension}@{domain}"
+# Dial string of a customer called back.
+CUSTOMER_DIAL_STRING_DEFAULT = "loopback/{number}/default"
+# Inline dialplan that sends a caller to a mailbox.
+VOICEMAIL_INLINE_DEFAULT = "answer,voicemail:default {domain} {mailbox}"
+
+
+def aging_seconds_per_point() -> float:
+    return float(
+        getattr(settings, "ROUTING_AGING_SECONDS_PER_POINT", AGING_SECONDS_PER_POINT_DEFAULT)
+    )
+
+
+def rona_grace_seconds() -> int:
+    return int(getattr(settings, "ROUTING_RONA_GRACE_SECONDS", RONA_GRACE_SECONDS_DEFAULT))
+
+
+def callback_retry_seconds() -> int:
+    return int(getattr(settings, "ROUTING_CALLBACK_RETRY_SECONDS", CALLBACK_RETRY_SECONDS_DEFAULT))
+
+
+def aht_sample_size() -> int:
+    return int(getattr(settings, "ROUTING_AHT_SAMPLE_SIZE", AHT_SAMPLE_SIZE_DEFAULT))
+
+
+def ewt_refresh_seconds() -> int:
+    return int(getattr(settings, "ROUTING_EWT_REFRESH_SECONDS", EWT_REFRESH_SECONDS_DEFAULT))
+
+
+def sticky_lookback_days() -> int:
+    return int(getattr(settings, "ROUTING_STICKY_LOOKBACK_DAYS", STICKY_LOOKBACK_DAYS_DEFAULT))
+
+
+def agent_dial_string() -> str:
+    return str(getattr(settings, "ROUTING_AGENT_DIAL_STRING", AGENT_DIAL_STRING_DEFAULT))
+
+
+def customer_dial_string() -> str:
+    return str(getattr(settings, "ROUTING_CUSTOMER_DIAL_STRING", CUSTOMER_DIAL_STRING_DEFAULT))
+
+
+def voicemail_inline() -> str:
+    return str(getattr(settings, "ROUTING_VOICEMAIL_INLINE", VOICEMAIL_INLINE_DEFAULT))

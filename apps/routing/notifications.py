@@ -1,0 +1,61 @@
+"""Browser pushes of routing (after commit): offers and agent states to the agent's group, agent
+states to the team's wallboard, queue statistics to the queue's group.
+
+Payload types: ``call.offered``, ``agent.state``, ``queue.stats``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from apps.core.realtime import agent_group, push_now, push_on_commit, queue_group, team_group
+
+if TYPE_CHECKING:
+    from apps.routing.models import AgentPresence
+    from apps.routing.router import Reservation
+
+
+def offer_made(reservation: Reservation, *, now: datetime) -> None:
+    """Tell the agent's console a call is ringing for them (the screen-pop starts here)."""
+    push_on_commit(
+        agent_group(reservation.agent_id),
+        "call.offered",
+        {
+            "waiting_call_id": reservation.waiting_call_id,
+            "offer_id": reservation.offer_id,
+            "queue_id": reservation.queue_id,
+            "call_uuid": reservation.call_uuid,
+            "telephony_call_id": reservation.telephony_call_id,
+            "caller_number": reservation.caller_number,
+            "customer_ref": reservation.customer_ref,
+            "is_callback": reservation.is_callback,
+            "ring_timeout_seconds": reservation.ring_timeout_seconds,
+            "offered_at": now.isoformat(),
+        },
+    )
+    push_on_commit(
+        agent_group(reservation.agent_id),
+        "agent.state",
+        {"agent_id": reservation.agent_id, "state": "reserved", "reason": "",
+         "since": now.isoformat()},
+    )
+
+
+def agent_state_changed(presence: AgentPresence, *, team_id: int | None) -> None:
+    """Tell the agent's console and their team's wallboard the agent's new state."""
+    payload: dict[str, Any] = {
+        "agent_id": presence.agent_id,
+        "state": presence.state,
+        "reason": presence.reason,
+        "since": presence.state_since.isoformat(),
+        "wrap_up_until": presence.wrap_up_until.isoformat() if presence.wrap_up_until else None,
+    }
+    push_on_commit(agent_group(presence.agent_id), "agent.state", payload)
+    if team_id is not None:
+        push_on_commit(team_group(team_id), "agent.state", payload)
+
+
+def queue_stats(queue_id: int, stats: dict[str, Any]) -> None:
+    """Send a queue's live statistics to its group (callers are outside a transaction)."""
+    push_now(queue_group(queue_id), "queue.stats", {"queue_id": queue_id, **stats})

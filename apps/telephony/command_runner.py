@@ -1,0 +1,224 @@
+"""Send a stored call command to FreeSWITCH exactly once and record what FreeSWITCH answered.
+
+The guarantee against a second call rests on three things:
+
+1. ``services.call_command_claim`` marks the command ``sent`` in a committed transaction, under
+   a row lock, *before* a byte goes to FreeSWITCH; a redelivered task finds it ``sent`` or final
+   and does not send it again.
+2. An attempt that dies after sending leaves the command ``sent``; once its lease expires the
+   outcome is resolved from our records (an originate's leg exists or not), never by resending.
+3. ``originate`` asks for ``origination_uuid`` derived from the idempotency key, so even two
+   sends of one command could not create two live channels: FreeSWITCH refuses a uuid in use,
+   and the uuid ties the leg the event process records back to the command.
+
+Only a send that provably wrote nothing (``NotConnected`` before the write) puts the command
+back to ``pending`` for a later retry.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from apps.telephony import services
+from apps.telephony.clients import client_for_node
+from apps.telephony.esl import (
+    CallFailed,
+    CommandError,
+    CommandNotFound,
+    CommandTimeout,
+    ConnectionLost,
+    ConsultCall,
+    EavesdropMode,
+    FreeSwitchClient,
+    HoldAction,
+    NoSuchChannel,
+    NotConnected,
+    RecordAction,
+    TransferLeg,
+    UsageError,
+)
+from apps.telephony.models import CallCommand
+
+logger = logging.getLogger(__name__)
+
+# Retries while the node is unreachable: after these the command fails with NODE_UNAVAILABLE
+# rather than placing a call long after whoever asked has moved on.
+MAX_UNREACHABLE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """The command after this run, and when to run again (None: done)."""
+
+    command: CallCommand
+    retry_in: float | None = None
+
+
+def _originate_variables(command: CallCommand) -> dict[str, Any]:
+    params = command.params
+    variables: dict[str, Any] = dict(params.get("variables") or {})
+    variables[services.CC_COMMAND_ID] = command.pk
+    if command.call is not None:
+        variables[services.CC_CALL_UUID] = command.call.uuid
+    if params.get("agent_id"):
+        variables[services.CC_AGENT_ID] = int(params["agent_id"])
+    if params.get("role"):
+        variables[services.CC_LEG_ROLE] = params["role"]
+    return variables
+
+
+_RECORD_ACTIONS = {
+    CallCommand.Kind.RECORD_START: RecordAction.START,
+    CallCommand.Kind.RECORD_STOP: RecordAction.STOP,
+    CallCommand.Kind.RECORD_MASK: RecordAction.MASK,
+    CallCommand.Kind.RECORD_UNMASK: RecordAction.UNMASK,
+}
+_EAVESDROP_MODES = {
+    CallCommand.Kind.EAVESDROP: EavesdropMode.LISTEN,
+    CallCommand.Kind.WHISPER: EavesdropMode.TALK_TO_TARGET,
+    CallCommand.Kind.BARGE: EavesdropMode.BARGE,
+}
+
+
+def send_command(command: CallCommand, client: FreeSwitchClient) -> dict[str, Any]:
+    """Send one command with the typed client; return its result (raise the typed error)."""
+    params = command.params
+    kind = command.kind
+    if kind == CallCommand.Kind.ORIGINATE:
+        extension = params.get("extension")
+        leg_uuid = client.originate(
+            destination=params["destination"],
+            application=None if extension else params.get("application", "park"),
+            application_args=None if extension else params.get("application_args"),
+            extension=extension,
+            context=params.get("context", "default"),
+            origination_uuid=services.origination_uuid_for(command),
+            caller_id_name=params.get("caller_id_name"),
+            caller_id_number=params.get("caller_id_number"),
+            variables=_originate_variables(command),
+            timeout=params.get("timeout"),
+        )
+        return {"uuid": leg_uuid}
+    if kind == CallCommand.Kind.BRIDGE:
+        client.uuid_bridge(uuid=params["uuid"], other_uuid=params["other_uuid"])
+        return {}
+    if kind == CallCommand.Kind.TRANSFER:
+        client.uuid_transfer(
+            uuid=params["uuid"],
+            destination=params["destination"],
+            context=params.get("context", "default"),
+            leg=TransferLeg(params.get("leg", "aleg")),
+        )
+        return {}
+    if kind == CallCommand.Kind.ATTENDED_TRANSFER:
+        return _attended_transfer(client, command)
+    if kind == CallCommand.Kind.HANGUP:
+        existed = client.uuid_kill(uuid=params["uuid"], cause=params.get("cause"), missing_ok=True)
+        return {"already_gone": not existed}
+    if kind in (CallCommand.Kind.HOLD, CallCommand.Kind.UNHOLD):
+        action = HoldAction.ON if kind == CallCommand.Kind.HOLD else HoldAction.OFF
+        client.uuid_hold(uuid=params["uuid"], action=action)
+        return {}
+    if kind in _RECORD_ACTIONS:
+        client.uuid_record(uuid=params["uuid"], action=_RECORD_ACTIONS[kind], path=params["path"])
+        return {"path": params["path"]}
+    if kind == CallCommand.Kind.BROADCAST:
+        client.uuid_broadcast(
+            uuid=params["uuid"], path=params["path"], leg=TransferLeg(params.get("leg", "aleg"))
+        )
+        return {}
+    if kind == CallCommand.Kind.SEND_DTMF:
+        client.uuid_send_dtmf(uuid=params["uuid"], digits=params["digits"])
+        return {}
+    if kind in _EAVESDROP_MODES:
+        leg_uuid = client.eavesdrop(
+            supervisor_destination=params["supervisor_destination"],
+            target_uuid=params["target_uuid"],
+            mode=_EAVESDROP_MODES[kind],
+            supervisor_uuid=services.origination_uuid_for(command),
+            variables={**_originate_variables(command), services.CC_LEG_ROLE: "supervisor"},
+            timeout=params.get("timeout"),
+        )
+        return {"uuid": leg_uuid}
+    raise ValueError(f"unknown command kind {kind!r}")
+
+
+def _attended_transfer(client: FreeSwitchClient, command: CallCommand) -> dict[str, Any]:
+    params = command.params
+    if params["action"] == "start":
+        consult = client.attended_transfer_start(
+            customer_uuid=params["customer_uuid"],
+            agent_uuid=params["agent_uuid"],
+            target_destination=params["target_destination"],
+            consult_uuid=services.origination_uuid_for(command),
+            variables={**_originate_variables(command), services.CC_LEG_ROLE: "consult"},
+            timeout=params.get("timeout"),
+        )
+        return {"consult_uuid": consult.consult_uuid}
+    consult = ConsultCall(
+        customer_uuid=params["customer_uuid"],
+        agent_uuid=params["agent_uuid"],
+        consult_uuid=params["consult_uuid"],
+    )
+    if params["action"] == "complete":
+        client.attended_transfer_complete(consult)
+    else:
+        client.attended_transfer_cancel(consult)
+    return {}
+
+
+def error_code_for(error: Exception) -> str:
+    """Return the stable error code recorded for a FreeSWITCH error."""
+    if isinstance(error, CallFailed) and error.cause:
+        return error.cause
+    if isinstance(error, NoSuchChannel):
+        return "NO_SUCH_CHANNEL"
+    if isinstance(error, UsageError):
+        return "USAGE"
+    if isinstance(error, CommandNotFound):
+        return "COMMAND_NOT_FOUND"
+    if isinstance(error, CommandTimeout):
+        return "TIMEOUT"
+    if isinstance(error, ConnectionLost):
+        return "CONNECTION_LOST"
+    if isinstance(error, ValueError):
+        return "INVALID_PARAMS"
+    return "COMMAND_ERROR"
+
+
+def _unreachable_retry(command: CallCommand, reason: str) -> RunOutcome:
+    if command.attempts >= MAX_UNREACHABLE_ATTEMPTS:
+        return RunOutcome(
+            services.call_command_record_result(
+                command_id=command.pk, succeeded=False, error_code="NODE_UNAVAILABLE",
+                error_message=reason,
+            )
+        )
+    services.call_command_release(command_id=command.pk)
+    return RunOutcome(command, retry_in=min(30.0, 2.0 ** command.attempts))
+
+
+def run_call_command(command_id: int) -> RunOutcome:
+    """Claim, send and record one command; return whether to retry later."""
+    claim = services.call_command_claim(command_id=command_id)
+    if not claim.send:
+        return RunOutcome(claim.command, retry_in=claim.retry_in)
+    command = services.call_command_get(command_id=command_id)
+    try:
+        client = client_for_node(command.node)
+        result = send_command(command, client)
+    except NotConnected as error:
+        return _unreachable_retry(command, str(error))
+    except (CommandError, CommandTimeout, ConnectionLost, ValueError) as error:
+        logger.info("call command %s (%s) failed: %s", command.pk, command.kind, error)
+        return RunOutcome(
+            services.call_command_record_result(
+                command_id=command.pk, succeeded=False, error_code=error_code_for(error),
+                error_message=str(error),
+            )
+        )
+    return RunOutcome(
+        services.call_command_record_result(command_id=command.pk, succeeded=True, result=result)
+    )

@@ -1,0 +1,461 @@
+"""The telephony event process: FreeSWITCH events in, Call/CallLeg/CDR rows and domain events out.
+
+Per node, three greenlets:
+
+- the ESL connection's reader decodes events and hands them to ``NodeIngest._on_event``, which
+  only appends to a bounded in-memory buffer: the socket is never held up by the database
+  (FreeSWITCH queues at most 100,000 events per listener and drops a listener that loses 500);
+- the writer takes batches (up to ``batch_size`` events or ``batch_wait`` seconds after the
+  first one), applies each in one transaction (``listener.process_batch``) and publishes after
+  commit; a failed batch is retried, never dropped;
+- the connection's supervisor reconnects; after every (re)connect it snapshots FreeSWITCH
+  (``show channels``/``show calls``/``show registrations``) and queues the snapshot *behind* the
+  events already buffered, so the writer reconciles in stream order: legs that ended while we
+  were away are closed (LOST_WHILE_DISCONNECTED), channels that started are adopted.
+
+If the buffer ever fills (database down for long), new events are dropped and counted, and a
+fresh snapshot is taken once the writer has caught up: state converges without the lost events.
+
+Run it with ``manage.py telephony_events``; it runs under gevent (patched before Django loads).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import gevent
+import gevent.event
+from django.db import DatabaseError, close_old_connections, transaction
+
+from apps.telephony import listener, node_status, services
+from apps.telephony.esl import (
+    CommandError,
+    ConnectionConfig,
+    ESLConnection,
+    ESLError,
+    Event,
+    FreeSwitchClient,
+    parse_json_event,
+)
+from apps.telephony.ledger import Ledger
+from apps.telephony.models import EndpointRegistration, FreeswitchNode
+
+logger = logging.getLogger(__name__)
+
+# Channels adopted in a resync get their variables (cc_*, agent) from uuid_dump, up to this many.
+MAX_DUMPS_PER_RESYNC = 200
+STATUS_REFRESH_SECONDS = 30.0
+# Sequence given to facts learnt from a snapshot: newer than "never", older than any real event.
+SNAPSHOT_SEQUENCE = "1"
+
+_CALLSTATE_ANSWER = {
+    "ACTIVE": "answered", "HELD": "answered", "EARLY": "early", "RINGING": "ringing",
+    "DOWN": "ringing", "RING_WAIT": "ringing",
+}
+
+
+@dataclass
+class Snapshot:
+    """What FreeSWITCH had right after a (re)connect."""
+
+    taken_at: datetime
+    channels: list[dict[str, str]]
+    calls: list[dict[str, str]]
+    registrations: list[dict[str, str]] | None
+
+
+@dataclass
+class IngestStats:
+    """Counters and lag samples of one node's ingest (cumulative)."""
+
+    received: int = 0
+    ingested: int = 0
+    dropped: int = 0
+    batches: int = 0
+    failed_batches: int = 0
+    resyncs: int = 0
+    closed_by_resync: int = 0
+    adopted_by_resync: int = 0
+    lags: list[float] = field(default_factory=list)
+    max_lag_samples: int = 200_000
+
+    def record_lags(self, arrivals: list[float], committed: float) -> None:
+        if len(self.lags) >= self.max_lag_samples:
+            return
+        self.lags.extend(committed - arrival for arrival in arrivals)
+
+    def lag_percentile(self, fraction: float) -> float | None:
+        """Return a lag percentile in seconds (``fraction`` in 0..1), or None without data."""
+        if not self.lags:
+            return None
+        ordered = sorted(self.lags)
+        index = min(len(ordered) - 1, max(0, int(round(fraction * (len(ordered) - 1)))))
+        return ordered[index]
+
+
+class NodeIngest:
+    """Reader -> bounded buffer -> batching writer for one FreeSWITCH node."""
+
+    def __init__(
+        self,
+        node: FreeswitchNode,
+        *,
+        buffer_size: int = 50_000,
+        batch_size: int = 500,
+        batch_wait: float = 0.05,
+        connection_config: ConnectionConfig | None = None,
+    ) -> None:
+        self.node = node
+        self.buffer_size = buffer_size
+        self.batch_size = batch_size
+        self.batch_wait = batch_wait
+        self.stats = IngestStats()
+        self._buffer: deque[tuple[float, Any]] = deque()
+        self._wake = gevent.event.Event()
+        self._idle = gevent.event.Event()
+        self._idle.set()
+        self._stopping = False
+        self._overflowed = False
+        self._writer: gevent.Greenlet | None = None
+        self._status: gevent.Greenlet | None = None
+        self.connection = ESLConnection(
+            connection_config
+            or ConnectionConfig(host=node.host, port=node.port, password=node.password),
+            events=listener.SUBSCRIBED_EVENTS,
+            on_event=self._on_event,
+            on_up=self._on_up,
+            on_down=self._on_down,
+            on_connected=self._on_connected,
+        )
+        self.client = FreeSwitchClient(self.connection, api_timeout=30.0)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Start the writer and connect (reconnecting until ``stop``)."""
+        self._writer = gevent.spawn(self._write_loop)
+        self._status = gevent.spawn(self._status_loop)
+        self.connection.start()
+
+    def stop(self, *, timeout: float = 30.0) -> None:
+        """Stop reading, write what is buffered, close the connection."""
+        self._stopping = True
+        self.connection.close()
+        self._wake.set()
+        if self._writer is not None:
+            self._writer.join(timeout=timeout)
+            if not self._writer.dead:
+                logger.error(
+                    "node %s: %d buffered event(s) not written before shutdown",
+                    self.node.name, self.pending,
+                )
+                self._writer.kill()
+        if self._status is not None:
+            self._status.kill()
+        node_status.record_node_status(self.node.name, "down", "event process stopped")
+
+    @property
+    def pending(self) -> int:
+        """Return how many events and snapshots wait in the buffer."""
+        return len(self._buffer)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until the buffer is empty and no batch is being written."""
+        return self._idle.wait(timeout)
+
+    # ------------------------------------------------------------- reader side
+
+    def _on_event(self, event: Event) -> None:
+        # Runs in the connection's reader greenlet: no I/O here, ever.
+        if not listener.is_handled(event):
+            return
+        self.stats.received += 1
+        if len(self._buffer) >= self.buffer_size:
+            self.stats.dropped += 1
+            if not self._overflowed:
+                logger.critical(
+                    "node %s: event buffer full (%d); dropping events until the writer "
+                    "catches up, then resynchronising", self.node.name, self.buffer_size,
+                )
+            self._overflowed = True
+            return
+        self._buffer.append((time.monotonic(), event))
+        self._idle.clear()
+        self._wake.set()
+
+    def _on_up(self) -> None:
+        node_status.record_node_status(self.node.name, "up", "ESL session up")
+
+    def _on_down(self, reason: str) -> None:
+        node_status.record_node_status(self.node.name, "down", reason)
+
+    def _on_connected(self, connection: ESLConnection) -> None:
+        # Runs right after the subscription: everything later is in the stream behind this.
+        try:
+            snapshot = self.take_snapshot()
+        except (ESLError, ValueError) as error:
+            logger.error("node %s: resync snapshot failed: %s", self.node.name, error)
+            self._overflowed = True  # the writer retries the snapshot once it is idle
+            self._wake.set()
+            return
+        self._buffer.append((time.monotonic(), snapshot))
+        self._idle.clear()
+        self._wake.set()
+
+    def take_snapshot(self) -> Snapshot:
+        """Ask FreeSWITCH for its live channels, bridged calls and registrations."""
+        taken_at = datetime.now(tz=UTC)
+        channels = self.client.show_channels()
+        calls = self.client.show_calls()
+        try:
+            registrations: list[dict[str, str]] | None = self.client.registrations()
+        except CommandError:
+            registrations = None
+        return Snapshot(taken_at, channels, calls, registrations)
+
+    # ------------------------------------------------------------- writer side
+
+    def _next_batch(self) -> tuple[list[float], list[Event]] | Snapshot | None:
+        buffer = self._buffer
+        if not buffer:
+            return None
+        first_arrival, first = buffer[0]
+        if isinstance(first, Snapshot):
+            buffer.popleft()
+            return first
+        if len(buffer) < self.batch_size and not self._stopping:
+            remaining = self.batch_wait - (time.monotonic() - first_arrival)
+            if remaining > 0:
+                gevent.sleep(remaining)
+        arrivals: list[float] = []
+        batch: list[Event] = []
+        while buffer and len(batch) < self.batch_size:
+            arrival, item = buffer[0]
+            if isinstance(item, Snapshot):
+                break
+            buffer.popleft()
+            arrivals.append(arrival)
+            batch.append(item)
+        return arrivals, batch
+
+    def _write_loop(self) -> None:
+        while True:
+            item = self._next_batch()
+            if item is None:
+                if self._overflowed:
+                    self._resync_after_overflow()
+                    continue
+                self._idle.set()
+                if self._stopping:
+                    return
+                self._wake.clear()
+                self._wake.wait(1.0)
+                continue
+            if isinstance(item, Snapshot):
+                self._retrying(lambda item=item: self.apply_snapshot(item))
+            else:
+                arrivals, batch = item
+                self._retrying(lambda batch=batch: self._write_batch(batch))
+                self.stats.ingested += len(batch)
+                self.stats.batches += 1
+                self.stats.record_lags(arrivals, time.monotonic())
+
+    def _write_batch(self, batch: list[Event]) -> None:
+        listener.process_batch(batch, node=self.node)
+
+    def _retrying(self, work: Any) -> None:
+        delay = 0.2
+        while True:
+            try:
+                work()
+                return
+            except DatabaseError as error:
+                self.stats.failed_batches += 1
+                logger.error(
+                    "node %s: writing a batch failed (%s); retrying in %.1f s",
+                    self.node.name, error, delay,
+                )
+                close_old_connections()
+                gevent.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    def _resync_after_overflow(self) -> None:
+        self._overflowed = False
+        if not self.connection.is_up:
+            return  # the next connect snapshots anyway
+        logger.warning("node %s: resynchronising after dropping %d event(s)",
+                       self.node.name, self.stats.dropped)
+        try:
+            snapshot = self.take_snapshot()
+        except (ESLError, ValueError) as error:
+            logger.error("node %s: resync snapshot failed: %s", self.node.name, error)
+            self._overflowed = True
+            gevent.sleep(1.0)
+            return
+        self._retrying(lambda: self.apply_snapshot(snapshot))
+
+    def _status_loop(self) -> None:
+        while True:
+            gevent.sleep(STATUS_REFRESH_SECONDS)
+            if self.connection.is_up:
+                try:
+                    node_status.record_node_status(self.node.name, "up", "ESL session up")
+                except Exception:  # a status refresh must never stop the process
+                    logger.exception("node %s: status refresh failed", self.node.name)
+
+    # ------------------------------------------------------------------- resync
+
+    def apply_snapshot(self, snapshot: Snapshot) -> services.ResyncResult:
+        """Reconcile our records with a snapshot of FreeSWITCH (one transaction)."""
+        with transaction.atomic():
+            ledger = Ledger(self.node)
+            services.ledger_load_open(ledger)
+            live = {row["uuid"]: row for row in snapshot.channels if row.get("uuid")}
+            ledger.prefetch(uuids=list(live))
+            closed = services.node_resync_close_missing(
+                ledger, live_uuids=set(live), at=snapshot.taken_at
+            )
+            unknown = [row for uuid, row in live.items() if ledger.leg(uuid) is None]
+            # Originators first, so the legs they created join their calls.
+            unknown.sort(key=lambda row: (row.get("call_uuid") not in ("", row["uuid"]),
+                                          row.get("created_epoch", "")))
+            adoption = [
+                self._adoption_event(row, snapshot, dump=index < MAX_DUMPS_PER_RESYNC)
+                for index, row in enumerate(unknown)
+            ]
+            listener.apply_events(adoption, node=self.node, ledger=ledger)
+            self._apply_bridges(ledger, snapshot)
+            ledger.flush()
+            if snapshot.registrations is not None:
+                self._apply_registrations(ledger, snapshot)
+                ledger.flush()
+            ledger.schedule_after_commit()
+        self.stats.resyncs += 1
+        self.stats.closed_by_resync += len(closed)
+        self.stats.adopted_by_resync += len(unknown)
+        if closed or unknown:
+            logger.warning(
+                "node %s: resync closed %d leg(s) that ended while away, adopted %d",
+                self.node.name, len(closed), len(unknown),
+            )
+        return services.ResyncResult(closed=closed, adopted=[row["uuid"] for row in unknown])
+
+    def _adoption_event(self, row: dict[str, str], snapshot: Snapshot, *, dump: bool) -> Event:
+        if dump:
+            try:
+                headers = self.client.uuid_dump(uuid=row["uuid"])
+            except (ESLError, ValueError):
+                headers = None
+            if headers:
+                event = parse_json_event(_json_bytes(headers))
+                event.headers["Event-Name"] = "CHANNEL_DATA"
+                event.headers.setdefault("Event-Sequence", SNAPSHOT_SEQUENCE)
+                return event
+        created = row.get("created_epoch", "")
+        headers = {
+            "Event-Name": "CHANNEL_DATA",
+            "Event-Sequence": SNAPSHOT_SEQUENCE,
+            "Event-Date-Timestamp": str(int(snapshot.taken_at.timestamp() * 1_000_000)),
+            "Unique-ID": row["uuid"],
+            "Call-Direction": row.get("direction", "inbound"),
+            "Channel-Name": row.get("name", ""),
+            "Channel-Call-UUID": row.get("call_uuid", ""),
+            "Caller-Caller-ID-Number": row.get("cid_num", ""),
+            "Caller-Caller-ID-Name": row.get("cid_name", ""),
+            "Caller-Destination-Number": row.get("dest", ""),
+            "Caller-Channel-Created-Time": (
+                str(int(created) * 1_000_000) if created.isdigit() else "0"
+            ),
+            "Answer-State": _CALLSTATE_ANSWER.get(row.get("callstate", ""), "ringing"),
+            "Channel-Call-State": row.get("callstate", ""),
+        }
+        return Event(headers, None, "json")
+
+    def _apply_bridges(self, ledger: Ledger, snapshot: Snapshot) -> None:
+        at = snapshot.taken_at
+        for row in snapshot.calls:
+            a_uuid, b_uuid = row.get("uuid"), row.get("b_uuid")
+            leg = ledger.leg(a_uuid)
+            if leg is None or not b_uuid or leg.ended_at is not None:
+                continue
+            if leg.bridged_to != b_uuid:
+                services.leg_bridge(
+                    ledger, leg, other_uuid=b_uuid, at=at, sequence=int(SNAPSHOT_SEQUENCE)
+                )
+
+    def _apply_registrations(self, ledger: Ledger, snapshot: Snapshot) -> None:
+        live = {(row.get("reg_user", ""), row.get("realm", "")): row
+                for row in snapshot.registrations or []}
+        known = EndpointRegistration.objects.filter(node=self.node, is_registered=True)
+        ledger.prefetch(
+            uuids=(), registration_users=[*live, *((r.username, r.realm) for r in known)],
+            extensions=[user for user, _ in live],
+        )
+        for (username, realm), row in live.items():
+            registration = ledger.registration(username, realm)
+            if registration is not None and registration.is_registered:
+                continue
+            expires = row.get("expires", "")
+            seconds = int(expires) - int(snapshot.taken_at.timestamp()) if expires.isdigit() else None
+            services.endpoint_register(
+                ledger, username=username, realm=realm, registered=True,
+                contact=row.get("url", ""), network_ip=row.get("network_ip", ""),
+                user_agent="", expires_seconds=seconds if seconds and seconds > 0 else None,
+                at=snapshot.taken_at, sequence=0, core_uuid="",
+            )
+        for registration in known:
+            if (registration.username, registration.realm) not in live:
+                services.endpoint_register(
+                    ledger, username=registration.username, realm=registration.realm,
+                    registered=False, contact=registration.contact,
+                    network_ip=registration.network_ip, user_agent=registration.user_agent,
+                    expires_seconds=None, at=snapshot.taken_at, sequence=0, core_uuid="",
+                )
+
+
+def _json_bytes(headers: dict[str, str]) -> bytes:
+    import json
+
+    return json.dumps(headers).encode()
+
+
+class EventProcess:
+    """Every enabled node's ingest in one process, with a clean shutdown."""
+
+    def __init__(self, nodes: list[FreeswitchNode], **ingest_options: Any) -> None:
+        self.ingests = [NodeIngest(node, **ingest_options) for node in nodes]
+        self._stop = gevent.event.Event()
+
+    def run(self) -> None:
+        """Run until ``request_stop`` (SIGTERM/SIGINT), then drain and close."""
+        for ingest in self.ingests:
+            ingest.start()
+            logger.info("event process: listening to node %s", ingest.node.name)
+        self._stop.wait()
+        logger.info("event process: stopping; draining buffers")
+        gevent.joinall([gevent.spawn(ingest.stop) for ingest in self.ingests])
+        logger.info("event process: stopped")
+
+    def request_stop(self) -> None:
+        """Ask the process to stop (safe from a signal handler)."""
+        self._stop.set()
+
+
+def lag_summary(stats: IngestStats) -> str:
+    """Return a one-line summary of an ingest's counters and lag percentiles."""
+    p50 = stats.lag_percentile(0.50)
+    p99 = stats.lag_percentile(0.99)
+    return (
+        f"received={stats.received} ingested={stats.ingested} dropped={stats.dropped} "
+        f"batches={stats.batches} resyncs={stats.resyncs} "
+        f"lag_p50={p50 if p50 is None else round(p50 * 1000, 1)}ms "
+        f"lag_p99={p99 if p99 is None else round(p99 * 1000, 1)}ms"
+    )
+
+
+__all__ = ["EventProcess", "IngestStats", "NodeIngest", "Snapshot", "lag_summary"]

@@ -1,0 +1,400 @@
+"""FreeSWITCH event name -> handler. Handlers read the event and call telephony services.
+
+``handle_event(event, node=...)`` is one testable step (one event, one transaction);
+``process_batch`` is what the event process runs: many events, one transaction, rows loaded and
+saved in bulk, announcements (domain events, browser pushes) after commit.
+
+Within a batch events are applied in Event-Sequence order, because FreeSWITCH does not always
+deliver them in that order (ESL README point 7); across batches the per-leg sequence guards of
+the services keep a late event from undoing a newer one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+
+from django.db import transaction
+
+from apps.telephony import services
+from apps.telephony.esl.messages import Event
+from apps.telephony.ledger import Ledger
+from apps.telephony.models import FreeswitchNode
+from apps.telephony.services import CdrFacts, ChannelInfo
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Ledger, Event], None]
+
+# The subscription of the event process: exactly the events some handler uses.
+SUBSCRIBED_EVENTS = (
+    "CHANNEL_CREATE",
+    "CHANNEL_PROGRESS",
+    "CHANNEL_PROGRESS_MEDIA",
+    "CHANNEL_ANSWER",
+    "CHANNEL_BRIDGE",
+    "CHANNEL_UNBRIDGE",
+    "CHANNEL_PARK",
+    "CHANNEL_UNPARK",
+    "CHANNEL_HOLD",
+    "CHANNEL_UNHOLD",
+    "DTMF",
+    "RECORD_START",
+    "RECORD_STOP",
+    "CHANNEL_HANGUP",
+    "CHANNEL_HANGUP_COMPLETE",
+    "HEARTBEAT",
+    "CUSTOM",
+    "sofia::register",
+    "sofia::unregister",
+    "sofia::expire",
+)
+
+_PREFETCH_HEADERS = (
+    "Unique-ID",
+    "Channel-Call-UUID",
+    "Other-Leg-Unique-ID",
+    "Bridge-A-Unique-ID",
+    "Bridge-B-Unique-ID",
+    "variable_cc_call_uuid",
+    "variable_originating_leg_uuid",
+)
+_EXTENSION_HEADERS = ("variable_dialed_user", "variable_user_name", "variable_sip_auth_username")
+_AGENT_VARIABLES = ("dialed_user", "user_name", "sip_auth_username", "originating_leg_uuid")
+
+
+def _event_time(event: Event) -> datetime:
+    micros = event.headers.get("Event-Date-Timestamp")
+    if micros and micros.isdigit() and int(micros) > 0:
+        return datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC)
+    return datetime.now(tz=UTC)
+
+
+def _sequence(event: Event) -> int:
+    value = event.headers.get("Event-Sequence", "")
+    return int(value) if value.isdigit() else 0
+
+
+def channel_info(event: Event) -> ChannelInfo:
+    """Return what an event says about its channel."""
+    headers = event.headers
+    uuid = headers.get("Unique-ID", "")
+    has_variables = "variable_direction" in headers or "variable_uuid" in headers
+    variables: dict[str, str] = {}
+    if has_variables:
+        variables = {
+            name[9:]: value for name, value in headers.items() if name.startswith("variable_cc_")
+        }
+        for name in _AGENT_VARIABLES:
+            value = headers.get("variable_" + name)
+            if value:
+                variables[name] = value
+    originator = variables.get("originating_leg_uuid")
+    if not originator and headers.get("Other-Type") == "originator":
+        originator = headers.get("Other-Leg-Unique-ID")
+    return ChannelInfo(
+        uuid=uuid,
+        direction=headers.get("Call-Direction", "inbound"),
+        channel_name=headers.get("Channel-Name", ""),
+        call_uuid=headers.get("Channel-Call-UUID") or None,
+        originator_uuid=originator or None,
+        caller_number=headers.get("Caller-Caller-ID-Number", ""),
+        caller_name=headers.get("Caller-Caller-ID-Name", ""),
+        destination=headers.get("Caller-Destination-Number", ""),
+        created_at=services.from_microseconds(headers.get("Caller-Channel-Created-Time")),
+        answered_at=services.from_microseconds(headers.get("Caller-Channel-Answered-Time")),
+        state_hint=headers.get("Answer-State", ""),
+        variables=variables,
+        has_variables=has_variables,
+    )
+
+
+def _observe(ledger: Ledger, event: Event):  # type: ignore[no-untyped-def]
+    return services.leg_observe(
+        ledger, channel_info(event), sequence=_sequence(event), at=_event_time(event)
+    )
+
+
+# ------------------------------------------------------------------------------------ handlers
+
+
+def on_channel_create(ledger: Ledger, event: Event) -> None:
+    _observe(ledger, event)
+
+
+def on_channel_data(ledger: Ledger, event: Event) -> None:
+    """Adopt a channel from a snapshot (``uuid_dump``/``show channels`` during a resync)."""
+    leg = _observe(ledger, event)
+    headers = event.headers
+    at = _event_time(event)
+    sequence = _sequence(event)
+    answered_at = services.from_microseconds(headers.get("Caller-Channel-Answered-Time"))
+    if headers.get("Answer-State") == "answered" or answered_at is not None:
+        services.leg_answer(ledger, leg, at=answered_at or at, sequence=sequence)
+    elif headers.get("Answer-State") == "early":
+        services.leg_ring(ledger, leg, at=at, sequence=sequence, early_media=True)
+    if headers.get("Channel-Call-State") == "HELD":
+        services.leg_hold(ledger, leg, held=True, at=at, sequence=sequence)
+
+
+def on_progress(ledger: Ledger, event: Event) -> None:
+    leg = _observe(ledger, event)
+    services.leg_ring(
+        ledger, leg, at=_event_time(event), sequence=_sequence(event),
+        early_media=event.name == "CHANNEL_PROGRESS_MEDIA",
+    )
+
+
+def on_answer(ledger: Ledger, event: Event) -> None:
+    leg = _observe(ledger, event)
+    at = services.from_microseconds(event.headers.get("Caller-Channel-Answered-Time")) or _event_time(event)
+    services.leg_answer(ledger, leg, at=at, sequence=_sequence(event))
+
+
+def _bridge_partner(event: Event, leg_uuid: str) -> str:
+    headers = event.headers
+    a_uuid = headers.get("Bridge-A-Unique-ID")
+    b_uuid = headers.get("Bridge-B-Unique-ID")
+    if a_uuid and b_uuid:
+        return b_uuid if leg_uuid == a_uuid else a_uuid
+    return headers.get("Other-Leg-Unique-ID", "")
+
+
+def on_bridge(ledger: Ledger, event: Event) -> None:
+    leg = _observe(ledger, event)
+    other = _bridge_partner(event, leg.uuid)
+    if other:
+        services.leg_bridge(
+            ledger, leg, other_uuid=other, at=_event_time(event), sequence=_sequence(event)
+        )
+
+
+def on_unbridge(ledger: Ledger, event: Event) -> None:
+    leg = _observe(ledger, event)
+    services.leg_unbridge(
+        ledger, leg, other_uuid=_bridge_partner(event, leg.uuid), at=_event_time(event),
+        sequence=_sequence(event),
+    )
+
+
+def on_park(ledger: Ledger, event: Event) -> None:
+    leg = _observe(ledger, event)
+    services.leg_park(ledger, leg, at=_event_time(event), sequence=_sequence(event))
+
+
+def on_unpark(ledger: Ledger, event: Event) -> None:
+    leg = _observe(ledger, event)
+    services.leg_unpark(ledger, leg, at=_event_time(event), sequence=_sequence(event))
+
+
+def on_hold(ledger: Ledger, event: Event) -> None:
+    leg = _observe(ledger, event)
+    services.leg_hold(
+        ledger, leg, held=event.name == "CHANNEL_HOLD", at=_event_time(event),
+        sequence=_sequence(event),
+    )
+
+
+def on_dtmf(ledger: Ledger, event: Event) -> None:
+    leg = _observe(ledger, event)
+    digit = event.headers.get("DTMF-Digit", "")
+    if digit:
+        services.leg_dtmf(
+            ledger, leg, digit=digit, source=event.headers.get("DTMF-Source", ""),
+            at=_event_time(event), sequence=_sequence(event),
+        )
+
+
+def on_record_start(ledger: Ledger, event: Event) -> None:
+    leg = _observe(ledger, event)
+    path = event.headers.get("Record-File-Path", "")
+    if path:
+        services.recording_start(
+            ledger, leg, path=path, at=_event_time(event), sequence=_sequence(event)
+        )
+
+
+def on_record_stop(ledger: Ledger, event: Event) -> None:
+    leg = _observe(ledger, event)
+    path = event.headers.get("Record-File-Path", "")
+    if not path:
+        return
+    # RECORD_STOP's record_ms belongs to the file it names (RECORD_START may carry stale ones).
+    record_ms = event.headers.get("variable_record_ms", "")
+    services.recording_stop(
+        ledger, leg, path=path, at=_event_time(event), sequence=_sequence(event),
+        duration_ms=int(record_ms) if record_ms.isdigit() else None,
+    )
+
+
+def _hangup_time(event: Event) -> datetime:
+    headers = event.headers
+    return (
+        services.from_microseconds(headers.get("variable_end_uepoch"))
+        or services.from_microseconds(headers.get("Caller-Channel-Hangup-Time"))
+        or _event_time(event)
+    )
+
+
+def on_hangup(ledger: Ledger, event: Event) -> None:
+    leg = _observe(ledger, event)
+    services.leg_hangup(
+        ledger, leg, cause=event.headers.get("Hangup-Cause", ""), at=_hangup_time(event),
+        sequence=_sequence(event),
+    )
+
+
+def _int(value: str | None) -> int:
+    return int(value) if value and value.lstrip("-").isdigit() else 0
+
+
+def on_hangup_complete(ledger: Ledger, event: Event) -> None:
+    """Close the leg and write its CDR from FreeSWITCH's own accounting."""
+    on_hangup(ledger, event)
+    headers = event.headers
+    leg = ledger.leg(headers.get("Unique-ID"))
+    if leg is None:
+        return
+    q850 = headers.get("variable_hangup_cause_q850", "")
+    services.cdr_write(
+        ledger,
+        leg,
+        facts=CdrFacts(
+            started_at=services.from_microseconds(headers.get("variable_start_uepoch")),
+            answered_at=services.from_microseconds(headers.get("variable_answer_uepoch")),
+            ended_at=_hangup_time(event),
+            duration=_int(headers.get("variable_duration")),
+            billsec=_int(headers.get("variable_billsec")),
+            hangup_cause=headers.get("Hangup-Cause") or headers.get("variable_hangup_cause", ""),
+            hangup_cause_q850=int(q850) if q850.isdigit() else None,
+            sip_hangup_disposition=headers.get("variable_sip_hangup_disposition", ""),
+            caller=headers.get("Caller-Caller-ID-Number", ""),
+            callee=headers.get("Caller-Destination-Number", ""),
+        ),
+    )
+
+
+def on_registration(ledger: Ledger, event: Event) -> None:
+    headers = event.headers
+    username = headers.get("username") or headers.get("from-user", "")
+    realm = headers.get("realm") or headers.get("from-host", "")
+    if not username:
+        return
+    registered = event.subclass == "sofia::register"
+    expires = headers.get("expires", "")
+    services.endpoint_register(
+        ledger,
+        username=username,
+        realm=realm,
+        registered=registered,
+        contact=headers.get("contact", ""),
+        network_ip=headers.get("network-ip", ""),
+        user_agent=headers.get("user-agent", ""),
+        expires_seconds=int(expires) if expires.isdigit() else None,
+        at=_event_time(event),
+        sequence=_sequence(event),
+        core_uuid=headers.get("Core-UUID", ""),
+    )
+
+
+HANDLERS: dict[str, Handler] = {
+    "CHANNEL_CREATE": on_channel_create,
+    "CHANNEL_DATA": on_channel_data,
+    "CHANNEL_PROGRESS": on_progress,
+    "CHANNEL_PROGRESS_MEDIA": on_progress,
+    "CHANNEL_ANSWER": on_answer,
+    "CHANNEL_BRIDGE": on_bridge,
+    "CHANNEL_UNBRIDGE": on_unbridge,
+    "CHANNEL_PARK": on_park,
+    "CHANNEL_UNPARK": on_unpark,
+    "CHANNEL_HOLD": on_hold,
+    "CHANNEL_UNHOLD": on_hold,
+    "DTMF": on_dtmf,
+    "RECORD_START": on_record_start,
+    "RECORD_STOP": on_record_stop,
+    "CHANNEL_HANGUP": on_hangup,
+    "CHANNEL_HANGUP_COMPLETE": on_hangup_complete,
+    "sofia::register": on_registration,
+    "sofia::unregister": on_registration,
+    "sofia::expire": on_registration,
+}
+
+_RECORDING_EVENTS = frozenset({"RECORD_START", "RECORD_STOP", "CHANNEL_HANGUP_COMPLETE"})
+
+
+def is_handled(event: Event) -> bool:
+    """Tell whether some handler uses this event."""
+    return event.routing_key in HANDLERS
+
+
+def _ordered(events: Iterable[Event]) -> list[Event]:
+    runs: dict[str, int] = {}
+
+    def key(event: Event) -> tuple[int, int]:
+        core = event.headers.get("Core-UUID", "")
+        return (runs.setdefault(core, len(runs)), _sequence(event))
+
+    return sorted(events, key=key)
+
+
+def _prefetch(ledger: Ledger, events: Sequence[Event]) -> None:
+    uuids: set[str] = set()
+    extensions: set[str] = set()
+    agent_ids: set[int] = set()
+    users: set[tuple[str, str]] = set()
+    recording_legs: set[str] = set()
+    for event in events:
+        headers = event.headers
+        if event.name == "CUSTOM":
+            username = headers.get("username") or headers.get("from-user", "")
+            users.add((username, headers.get("realm") or headers.get("from-host", "")))
+            extensions.add(username)
+            continue
+        for name in _PREFETCH_HEADERS:
+            value = headers.get(name)
+            if value:
+                uuids.add(value)
+        for name in _EXTENSION_HEADERS:
+            value = headers.get(name)
+            if value:
+                extensions.add(value)
+        agent_id = headers.get("variable_cc_agent_id", "")
+        if agent_id.isdigit():
+            agent_ids.add(int(agent_id))
+        if event.name in _RECORDING_EVENTS:
+            recording_legs.add(headers.get("Unique-ID", ""))
+    ledger.prefetch(
+        uuids=uuids,
+        registration_users=users,
+        extensions=extensions,
+        agent_ids=agent_ids,
+        recording_leg_uuids=recording_legs,
+    )
+
+
+def apply_events(events: Iterable[Event], *, node: FreeswitchNode, ledger: Ledger | None = None
+                 ) -> Ledger:
+    """Apply events to a ledger and save it; the caller owns the transaction."""
+    ordered = [event for event in _ordered(events) if event.routing_key in HANDLERS]
+    ledger = ledger or Ledger(node)
+    _prefetch(ledger, ordered)
+    for event in ordered:
+        if not event.headers.get("Unique-ID") and event.name != "CUSTOM":
+            continue
+        HANDLERS[event.routing_key](ledger, event)
+    ledger.flush()
+    return ledger
+
+
+def process_batch(events: Iterable[Event], *, node: FreeswitchNode) -> Ledger:
+    """Apply a batch of events in one transaction; announce what changed after commit."""
+    with transaction.atomic():
+        ledger = apply_events(events, node=node)
+        ledger.schedule_after_commit()
+    return ledger
+
+
+def handle_event(event: Event, *, node: FreeswitchNode) -> Ledger:
+    """Apply one event (its own transaction, announcements after commit)."""
+    return process_batch([event], node=node)
