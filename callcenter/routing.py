@@ -1,3 +1,9 @@
 """WebSocket routes. Each app contributes its consumers' patterns here."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from apps.console.consumers import ConsoleConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/console/", ConsoleConsumer.as_asgi(), name="console-socket"),
+]

@@ -60,10 +60,7 @@ def convert(data: bytes, rate: int, *, converter: str | None = None) -> Converte
     if len(data) > MAX_INPUT_BYTES:
         raise AudioError("the recording is larger than 50 MB")
     tool = converter or converter_name()
-    if tool == "python":
-        wav = _convert_python(data, rate)
-    else:
-        wav = _convert_with_tool(tool, data, rate)
+    wav = _convert_python(data, rate) if tool == "python" else _convert_with_tool(tool, data, rate)
     duration = wav_duration_ms(wav)
     if duration > MAX_SECONDS * 1000:
         raise AudioError("the recording is longer than 10 minutes")
@@ -76,11 +73,36 @@ def _convert_with_tool(tool: str, data: bytes, rate: int) -> bytes:
         target = Path(folder) / "output.wav"
         source.write_bytes(data)
         if tool == "sox":
-            argv = ["sox", str(source), "-r", str(rate), "-c", "1", "-b", "16",
-                    "-e", "signed-integer", str(target)]
+            argv = [
+                "sox",
+                str(source),
+                "-r",
+                str(rate),
+                "-c",
+                "1",
+                "-b",
+                "16",
+                "-e",
+                "signed-integer",
+                str(target),
+            ]
         else:
-            argv = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(source),
-                    "-ac", "1", "-ar", str(rate), "-c:a", "pcm_s16le", str(target)]
+            argv = [
+                "ffmpeg",
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                str(source),
+                "-ac",
+                "1",
+                "-ar",
+                str(rate),
+                "-c:a",
+                "pcm_s16le",
+                str(target),
+            ]
         try:
             result = subprocess.run(  # noqa: S603 - fixed argv, no shell
                 argv, capture_output=True, timeout=TOOL_TIMEOUT_S, check=False
@@ -96,14 +118,14 @@ def _convert_with_tool(tool: str, data: bytes, rate: int) -> bytes:
 def _read_samples(data: bytes) -> tuple[list[float], int]:
     """Return the mono samples in [-1, 1] and the source rate of a PCM WAV."""
     try:
-        reader = wave.open(io.BytesIO(data))
+        reader = wave.open(io.BytesIO(data))  # noqa: SIM115 - closed by the `with` below
     except (wave.Error, EOFError) as exc:
-        raise AudioError(
-            "without sox or ffmpeg only PCM WAV recordings can be converted"
-        ) from exc
+        raise AudioError("without sox or ffmpeg only PCM WAV recordings can be converted") from exc
     with reader:
         channels, width, source_rate = (
-            reader.getnchannels(), reader.getsampwidth(), reader.getframerate()
+            reader.getnchannels(),
+            reader.getsampwidth(),
+            reader.getframerate(),
         )
         if reader.getnframes() > source_rate * MAX_SECONDS:
             raise AudioError("the recording is longer than 10 minutes")
@@ -125,9 +147,7 @@ def _read_samples(data: bytes) -> tuple[list[float], int]:
     else:
         raise AudioError(f"unsupported sample width {width}")
     if channels > 1:
-        values = [
-            sum(values[i : i + channels]) / channels for i in range(0, len(values), channels)
-        ]
+        values = [sum(values[i : i + channels]) / channels for i in range(0, len(values), channels)]
     return values, source_rate
 
 
@@ -147,17 +167,17 @@ def _convert_python(data: bytes, rate: int) -> bytes:
                     smoothed.append(running / min(index + 1, width))
                 values = smoothed
         step = source_rate / rate
-        count = int(len(values) / step)
+        count = round(len(values) * rate / source_rate)
         resampled = []
         last = len(values) - 1
         for index in range(count):
             position = index * step
-            base = int(position)
+            base = min(int(position), last)
             fraction = position - base
             following = values[base + 1] if base < last else values[last]
             resampled.append(values[base] * (1 - fraction) + following * fraction)
         values = resampled
-    pcm = array.array("h", (max(-32768, min(32767, int(round(v * 32767)))) for v in values))
+    pcm = array.array("h", (max(-32768, min(32767, round(v * 32767))) for v in values))
     if sys.byteorder == "big":
         pcm.byteswap()
     output = io.BytesIO()
@@ -190,7 +210,10 @@ def synthesise(text: str, language: str) -> bytes:
         argv = [part.format(voice=voice, output=str(output)) for part in template]
         try:
             result = subprocess.run(  # noqa: S603 - argv from settings, never from callers
-                argv, input=text.encode(), capture_output=True, timeout=TOOL_TIMEOUT_S,
+                argv,
+                input=text.encode(),
+                capture_output=True,
+                timeout=TOOL_TIMEOUT_S,
                 check=False,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:

@@ -2,6 +2,8 @@
 
 Keys (all optional, set in callcenter/settings/freeswitch.py or by override_settings):
 IVR_LANGUAGES              [(code, name)] callers may choose; default: the suite's LANGUAGES.
+IVR_HTTAPI_PROFILE         httapi.conf.xml profile the dialplan names ("default").
+IVR_HTTAPI_URL             URL FreeSWITCH asks ("" = the profile's gateway-url).
 IVR_MENU_DEPTH_LIMIT       menus a caller may pass through to reach any node (3).
 IVR_STATE_MAX_AGE          seconds a call's signed state stays valid (6 h).
 IVR_DOCUMENT_BUDGET        mod_httapi's per-call response budget in bytes (1 MiB, cumulative).
@@ -30,6 +32,8 @@ from typing import Any
 from django.conf import settings
 
 DEFAULTS: dict[str, Any] = {
+    "IVR_HTTAPI_PROFILE": "default",
+    "IVR_HTTAPI_URL": "",
     "IVR_MENU_DEPTH_LIMIT": 3,
     "IVR_STATE_MAX_AGE": 6 * 3600,
     "IVR_DOCUMENT_BUDGET": 1024 * 1024,

@@ -41,7 +41,6 @@ from apps.ivr.integrations import (
     customer_find_by_phone,
     http_lookup,
     json_path,
-    transfer_request,
 )
 from apps.ivr.prompts import ResolvedPrompt, prompt_play_attributes, prompts_resolve
 from apps.ivr.schedules import CLOSED, HOLIDAY, OPEN, schedule_state
@@ -96,10 +95,19 @@ class CallState:
 
     def to_payload(self) -> dict[str, Any]:
         payload: dict[str, Any] = {
-            "c": self.call, "f": self.flow, "v": self.version, "p": self.path, "n": self.node,
-            "r": [self.timeouts, self.invalid], "l": self.language, "s": self.steps,
-            "q": self.seq, "b": str(self.budget).zfill(BUDGET_WIDTH), "t": self.started_ms,
-            "d": self.did, "k": self.caller,
+            "c": self.call,
+            "f": self.flow,
+            "v": self.version,
+            "p": self.path,
+            "n": self.node,
+            "r": [self.timeouts, self.invalid],
+            "l": self.language,
+            "s": self.steps,
+            "q": self.seq,
+            "b": str(self.budget).zfill(BUDGET_WIDTH),
+            "t": self.started_ms,
+            "d": self.did,
+            "k": self.caller,
         }
         if self.attrs:
             payload["a"] = self.attrs
@@ -116,13 +124,22 @@ class CallState:
         try:
             timeouts, invalid = payload["r"]
             return cls(
-                call=str(payload["c"]), flow=int(payload["f"]), version=int(payload["v"]),
-                path=payload.get("p"), node=str(payload.get("n", "")), timeouts=int(timeouts),
-                invalid=int(invalid), language=str(payload.get("l", "")),
-                attrs=dict(payload.get("a", {})), vars=dict(payload.get("x", {})),
-                steps=int(payload.get("s", 0)), seq=int(payload.get("q", 0)),
-                budget=int(payload.get("b", 0)), started_ms=int(payload.get("t", 0)),
-                outcome=str(payload.get("o", "")), ended=bool(payload.get("e")),
+                call=str(payload["c"]),
+                flow=int(payload["f"]),
+                version=int(payload["v"]),
+                path=payload.get("p"),
+                node=str(payload.get("n", "")),
+                timeouts=int(timeouts),
+                invalid=int(invalid),
+                language=str(payload.get("l", "")),
+                attrs=dict(payload.get("a", {})),
+                vars=dict(payload.get("x", {})),
+                steps=int(payload.get("s", 0)),
+                seq=int(payload.get("q", 0)),
+                budget=int(payload.get("b", 0)),
+                started_ms=int(payload.get("t", 0)),
+                outcome=str(payload.get("o", "")),
+                ended=bool(payload.get("e")),
                 did=str(payload.get("d", "")),
                 caller=str(payload.get("k", "")),
             )
@@ -176,7 +193,11 @@ class Effects(Protocol):
     def path_start(self, *, state: CallState, graph: Graph, now: dt.datetime) -> int | None: ...
 
     def path_record(
-        self, *, state: CallState, events: list[StepEvent], ended_at: dt.datetime | None,
+        self,
+        *,
+        state: CallState,
+        events: list[StepEvent],
+        ended_at: dt.datetime | None,
         outcome: str,
     ) -> None: ...
 
@@ -226,11 +247,12 @@ def httapi_step(step: StepInput, effects: Effects) -> StepOutput:
         state = state_load(token, session_id)
     except StateRefused as exc:
         logger.warning("httapi state refused for session %s: %s", session_id, exc)
-        return StepOutput(document=documents.break_document(), refused=str(exc),
-                          outcome=OUTCOME_FALLBACK)
+        return StepOutput(
+            document=documents.break_document(), refused=str(exc), outcome=OUTCOME_FALLBACK
+        )
     try:
         graph = graph_load(state.version)
-    except Exception:  # noqa: BLE001 - a deleted version must not leave the caller in silence
+    except Exception:
         logger.exception("IVR version %s cannot be loaded", state.version)
         return StepOutput(document=documents.break_document(), outcome=OUTCOME_FALLBACK)
     run = Run(graph, state, step, effects)
@@ -253,8 +275,9 @@ def _on_first_request(step: StepInput, effects: Effects, session_id: str) -> Ste
         version_id = number.flow.live_version_id if number is not None else None
     if version_id is None or not session_id:
         logger.warning("no live IVR flow for number %r (session %s)", did, session_id)
-        return StepOutput(document=documents.break_document(), outcome=OUTCOME_FALLBACK,
-                          note="no flow")
+        return StepOutput(
+            document=documents.break_document(), outcome=OUTCOME_FALLBACK, note="no flow"
+        )
     try:
         graph = graph_load(version_id)
     except FlowVersion.DoesNotExist:
@@ -293,15 +316,23 @@ def _on_exiting(step: StepInput, effects: Effects, session_id: str) -> StepOutpu
         outcome = OUTCOME_VOICEMAIL
     if state.path is not None and not state.ended and outcome != OUTCOME_TRANSFERRED:
         state.seq += 1
-        events.append(StepEvent(
-            node=state.node, kind="", event="hangup", detail="", seq=state.seq, at=step.now,
-            elapsed_ms=max(0, now_ms(step.now) - state.started_ms),
-        ))
+        events.append(
+            StepEvent(
+                node=state.node,
+                kind="",
+                event="hangup",
+                detail="",
+                seq=state.seq,
+                at=step.now,
+                elapsed_ms=max(0, now_ms(step.now) - state.started_ms),
+            )
+        )
         final = outcome if outcome in (OUTCOME_CALLBACK, OUTCOME_VOICEMAIL) else OUTCOME_ABANDONED
         effects.path_record(state=state, events=events, ended_at=step.now, outcome=final)
         outcome = final
-    return StepOutput(document=documents.exit_ack_document(), state=state, events=events,
-                      outcome=outcome)
+    return StepOutput(
+        document=documents.exit_ack_document(), state=state, events=events, outcome=outcome
+    )
 
 
 class Run:
@@ -325,11 +356,17 @@ class Run:
 
     def event(self, node: Node | None, event: str, detail: str = "") -> None:
         self.state.seq += 1
-        self.events.append(StepEvent(
-            node=node.key if node else self.state.node, kind=node.kind if node else "",
-            event=event, detail=detail[:200], seq=self.state.seq, at=self.step.now,
-            elapsed_ms=max(0, now_ms(self.step.now) - self.state.started_ms),
-        ))
+        self.events.append(
+            StepEvent(
+                node=node.key if node else self.state.node,
+                kind=node.kind if node else "",
+                event=event,
+                detail=detail[:200],
+                seq=self.state.seq,
+                at=self.step.now,
+                elapsed_ms=max(0, now_ms(self.step.now) - self.state.started_ms),
+            )
+        )
 
     def set_attribute(self, name: str, value: Any) -> None:
         if value in (None, "", []):
@@ -361,8 +398,10 @@ class Run:
     def resolved(self, name: str) -> ResolvedPrompt | None:
         if self._prompt_cache is None or self._prompt_language != self.state.language:
             names = {
-                prompt for node in self.graph.nodes.values()
-                for _key, prompt, _required in node.prompt_names() if prompt
+                prompt
+                for node in self.graph.nodes.values()
+                for _key, prompt, _required in node.prompt_names()
+                if prompt
             }
             self._prompt_cache = prompts_resolve(
                 names, self.state.language, self.graph.default_language
@@ -371,18 +410,27 @@ class Run:
         return self._prompt_cache.get(name)
 
     def play_tag(
-        self, node: Node, name: str, *, attributes: dict[str, object] | None = None,
+        self,
+        node: Node,
+        name: str,
+        *,
+        attributes: dict[str, object] | None = None,
         binds: tuple[str, ...] = (),
     ) -> str:
         prompt = self.resolved(name)
         if prompt is None:
             logger.error("IVR prompt %s missing (flow %s)", name, self.graph.flow_name)
         tag_name, play = prompt_play_attributes(prompt, self.step.base_url)
-        self.prompts.append(PromptPlay(
-            node=node.key, name=name, language=prompt.language if prompt else "",
-            text=prompt.text if prompt else "", tag=tag_name,
-            target=play.get("file") or play.get("engine", ""),
-        ))
+        self.prompts.append(
+            PromptPlay(
+                node=node.key,
+                name=name,
+                language=prompt.language if prompt else "",
+                text=prompt.text if prompt else "",
+                tag=tag_name,
+                target=play.get("file") or play.get("engine", ""),
+            )
+        )
         return tag(tag_name, {**play, **(attributes or {})}, "".join(bind(b) for b in binds))
 
     def play(self, node: Node, name: str | None) -> None:
@@ -461,12 +509,18 @@ class Run:
             body = self._render(variables, self.work)
         ended_at = self.step.now if state.ended else None
         self.effects.path_record(
-            state=state, events=self.events, ended_at=ended_at,
+            state=state,
+            events=self.events,
+            ended_at=ended_at,
             outcome=state.outcome or OUTCOME_IN_PROGRESS,
         )
         return StepOutput(
-            document=body, state=state, events=self.events, prompts=self.prompts,
-            variables=variables, outcome=state.outcome or OUTCOME_IN_PROGRESS,
+            document=body,
+            state=state,
+            events=self.events,
+            prompts=self.prompts,
+            variables=variables,
+            outcome=state.outcome or OUTCOME_IN_PROGRESS,
         )
 
     def _render(self, variables: dict[str, str], work: list[str]) -> bytes:
@@ -474,11 +528,13 @@ class Run:
         used = state.budget
         # The state records the budget including this very document. The token has a fixed
         # width budget field, so its length does not depend on the value written into it.
-        draft = documents.document(params={STATE_PARAM: state_sign(state)}, variables=variables,
-                                   work=work)
+        draft = documents.document(
+            params={STATE_PARAM: state_sign(state)}, variables=variables, work=work
+        )
         state.budget = used + len(draft)
-        body = documents.document(params={STATE_PARAM: state_sign(state)}, variables=variables,
-                                  work=work)
+        body = documents.document(
+            params={STATE_PARAM: state_sign(state)}, variables=variables, work=work
+        )
         state.budget = used + len(body)
         return body
 
@@ -488,15 +544,17 @@ class Run:
         self.work.extend(work_tail)
         self.ended = True
         # A flow that took a callback or a voicemail and then says goodbye keeps that outcome.
-        if not (outcome == OUTCOME_HUNG_UP
-                and self.state.outcome in (OUTCOME_CALLBACK, OUTCOME_VOICEMAIL)):
+        if not (
+            outcome == OUTCOME_HUNG_UP
+            and self.state.outcome in (OUTCOME_CALLBACK, OUTCOME_VOICEMAIL)
+        ):
             self.state.outcome = outcome
         if node is not None:
             self.state.node = node.key
         self.event(node, "exit", outcome)
 
     def exit_fallback(self) -> None:
-        """Leave httapi for the dialplan's safe destination (the fallback queue if the flow has one)."""
+        """Leave httapi for the dialplan's safe destination (the flow's fallback queue, if set)."""
         if self.graph.fallback_queue:
             self.set_attribute("queue", self.graph.fallback_queue)
         self.ended = True
@@ -519,8 +577,9 @@ class Run:
             self.state.invalid += 1
             count = self.state.invalid
         if count <= int(node.config.get("retries", DEFAULT_RETRIES)):
-            self.play(node, node.config.get(
-                "timeout_prompt" if reason == "timeout" else "invalid_prompt"))
+            self.play(
+                node, node.config.get("timeout_prompt" if reason == "timeout" else "invalid_prompt")
+            )
             self.prompt_for_input(node)
             return None
         self.event(node, "failed", reason)
@@ -559,8 +618,9 @@ class Run:
             if prompt is not None and prompt.variant_id is not None:
                 attributes["asr-engine"] = ivr_setting("IVR_SPEECH_ASR_ENGINE")
                 attributes["asr-grammar"] = ivr_setting("IVR_SPEECH_ASR_GRAMMAR") or "default"
-        self.work.append(self.play_tag(node, str(config.get("prompt", "")),
-                                       attributes=attributes, binds=binds))
+        self.work.append(
+            self.play_tag(node, str(config.get("prompt", "")), attributes=attributes, binds=binds)
+        )
 
     def enter_menu(self, node: Node) -> str | None:
         self.wait(node)
@@ -659,7 +719,7 @@ class Run:
     def enter_lookup_customer(self, node: Node) -> str | None:
         try:
             match = customer_find_by_phone(self.state.caller)
-        except Exception:  # noqa: BLE001 - a failing lookup takes the not-found branch
+        except Exception:
             logger.exception("customer lookup failed")
             match = None
         if match is None:
@@ -672,9 +732,13 @@ class Run:
 
     def enter_lookup_http(self, node: Node) -> str | None:
         config = node.config
-        timeout = min(int(config.get("timeout_ms", 2000)), int(ivr_setting("IVR_LOOKUP_TIMEOUT_MS")))
+        timeout = min(
+            int(config.get("timeout_ms", 2000)), int(ivr_setting("IVR_LOOKUP_TIMEOUT_MS"))
+        )
         params = {
-            "caller": self.state.caller, "did": self.state.did, "language": self.state.language,
+            "caller": self.state.caller,
+            "did": self.state.did,
+            "language": self.state.language,
             "call": self.state.call,
             **{name: value for name, value in self.state.vars.items() if not name.startswith("_")},
         }
@@ -721,8 +785,9 @@ class Run:
         if config.get("priority") not in (None, ""):
             self.set_attribute("priority", int(config["priority"]))
         if config.get("skills"):
-            self.set_attribute("skills", sorted({*self.state.attrs.get("skills", []),
-                                                 *config["skills"]}))
+            self.set_attribute(
+                "skills", sorted({*self.state.attrs.get("skills", []), *config["skills"]})
+            )
         self.play(node, config.get("prompt"))
         self.end(node, OUTCOME_QUEUED, [tag("break")])
         return None
@@ -748,11 +813,20 @@ class Run:
         if config.get("queue"):
             self.state.vars["_vm_queue"] = str(config["queue"])
         self.play(node, config.get("prompt"))
-        self.work.append(tag("record", {
-            "file": "voicemail.wav", "name": VOICEMAIL_NAME, "beep-file": RECORD_BEEP,
-            "limit": int(config.get("max_seconds", 120)), "silence-hits": 4,
-            "digit-timeout": 1000,
-        }, bind("#")))
+        self.work.append(
+            tag(
+                "record",
+                {
+                    "file": "voicemail.wav",
+                    "name": VOICEMAIL_NAME,
+                    "beep-file": RECORD_BEEP,
+                    "limit": int(config.get("max_seconds", 120)),
+                    "silence-hits": 4,
+                    "digit-timeout": 1000,
+                },
+                bind("#"),
+            )
+        )
         return None
 
     def resume_voicemail(self, node: Node) -> str | None:
@@ -760,8 +834,9 @@ class Run:
         if upload is None:
             self.event(node, "timeout", "no recording")
         else:
-            self.effects.voicemail_store(state=self.state, upload=upload,
-                                         queue=str(node.config.get("queue", "")))
+            self.effects.voicemail_store(
+                state=self.state, upload=upload, queue=str(node.config.get("queue", ""))
+            )
             self.state.outcome = OUTCOME_VOICEMAIL
             self.event(node, "input", "recording")
         self.state.vars.pop("_vm_queue", None)
@@ -775,9 +850,11 @@ class Run:
             # Stay in httapi while telephony moves the call; if we are asked again the transfer
             # did not happen and resume() takes the failure branch.
             self.state.node = node.key
-            self.end(node, OUTCOME_TRANSFERRED, [
-                tag("pause", {"milliseconds": int(ivr_setting("IVR_TRANSFER_WAIT_MS"))})
-            ])
+            self.end(
+                node,
+                OUTCOME_TRANSFERRED,
+                [tag("pause", {"milliseconds": int(ivr_setting("IVR_TRANSFER_WAIT_MS"))})],
+            )
             return None
         self.event(node, "failed", "transfer unavailable")
         target = node.config.get("on_failure")

@@ -43,20 +43,29 @@ class KindSpec:
 
 KINDS: dict[str, KindSpec] = {
     "menu": KindSpec(
-        edges=("on_failure",), edge_maps=("options",), prompts=("prompt",),
-        optional_prompts=("invalid_prompt", "timeout_prompt"), waits=True, menu_level=True,
+        edges=("on_failure",),
+        edge_maps=("options",),
+        prompts=("prompt",),
+        optional_prompts=("invalid_prompt", "timeout_prompt"),
+        waits=True,
+        menu_level=True,
     ),
     "play": KindSpec(edges=("next",), prompts=("prompt",)),
     "collect": KindSpec(
-        edges=("next", "on_failure"), prompts=("prompt",),
-        optional_prompts=("invalid_prompt", "timeout_prompt"), waits=True,
+        edges=("next", "on_failure"),
+        prompts=("prompt",),
+        optional_prompts=("invalid_prompt", "timeout_prompt"),
+        waits=True,
     ),
     "lookup_customer": KindSpec(edges=("next_found", "next_not_found")),
     "lookup_http": KindSpec(edges=("next", "on_failure")),
     "hours": KindSpec(edges=("next_open", "next_closed"), optional_edges=("next_holiday",)),
     "language": KindSpec(
-        edges=("next",), prompts=("prompt",), optional_prompts=("invalid_prompt", "timeout_prompt"),
-        waits=True, menu_level=True,
+        edges=("next",),
+        prompts=("prompt",),
+        optional_prompts=("invalid_prompt", "timeout_prompt"),
+        waits=True,
+        menu_level=True,
     ),
     "set": KindSpec(edges=("next",)),
     "queue": KindSpec(optional_prompts=("prompt",), terminal=True),
@@ -67,8 +76,12 @@ KINDS: dict[str, KindSpec] = {
     ),
     "hangup": KindSpec(optional_prompts=("prompt",), terminal=True),
     "speech": KindSpec(
-        edges=("on_failure",), edge_maps=("options",), prompts=("prompt",),
-        optional_prompts=("invalid_prompt", "timeout_prompt"), waits=True, menu_level=True,
+        edges=("on_failure",),
+        edge_maps=("options",),
+        prompts=("prompt",),
+        optional_prompts=("invalid_prompt", "timeout_prompt"),
+        waits=True,
+        menu_level=True,
     ),
 }
 
@@ -209,13 +222,24 @@ def graph_load(version_id: int) -> Graph:
 # ---------------------------------------------------------------- validation
 
 
-def _int_in(config: dict, key: str, low: int, high: int, report: Report, node: str) -> None:
+def _int_in(
+    config: dict,
+    key: str,
+    low: int,
+    high: int,
+    *,
+    report: Report,
+    node: str,
+) -> None:
     if key not in config or config[key] in (None, ""):
         return
     value = config[key]
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        report.add(node, _("%(key)s must be a whole number from %(low)s to %(high)s.")
-                   % {"key": key, "low": low, "high": high})
+        report.add(
+            node,
+            _("%(key)s must be a whole number from %(low)s to %(high)s.")
+            % {"key": key, "low": low, "high": high},
+        )
 
 
 def _check_dtmf_map(config: dict, key: str, report: Report, node: str) -> dict:
@@ -225,16 +249,19 @@ def _check_dtmf_map(config: dict, key: str, report: Report, node: str) -> dict:
         return {}
     for choice in mapping:
         if len(choice) != 1 or choice not in DTMF_KEYS:
-            report.add(node, _("Option %(choice)s is not a single telephone key (0-9, * or #).")
-                       % {"choice": choice})
+            report.add(
+                node,
+                _("Option %(choice)s is not a single telephone key (0-9, * or #).")
+                % {"choice": choice},
+            )
     return mapping
 
 
-def _check_kind_config(node: Node, report: Report, context: ValidationContext) -> None:  # noqa: C901, PLR0912, PLR0915
+def _check_kind_config(node: Node, report: Report, context: ValidationContext) -> None:  # noqa: PLR0912, PLR0915
     config, key, kind = node.config, node.key, node.kind
-    for name in ("timeout_ms",):
-        _int_in(config, name, 1000, 30000, report, key)
-    _int_in(config, "retries", 0, 5, report, key)
+    if node.spec.waits:
+        _int_in(config, "timeout_ms", 1000, 30000, report=report, node=key)
+        _int_in(config, "retries", 0, 5, report=report, node=key)
     if kind in ("menu", "speech"):
         _check_dtmf_map(config, "options", report, key)
     if kind == "speech":
@@ -250,14 +277,17 @@ def _check_kind_config(node: Node, report: Report, context: ValidationContext) -
         options = _check_dtmf_map(config, "options", report, key)
         for choice, language in options.items():
             if language not in context.languages:
-                report.add(key, _("Option %(choice)s chooses %(lang)s, which the flow does not offer.")
-                           % {"choice": choice, "lang": language})
+                report.add(
+                    key,
+                    _("Option %(choice)s chooses %(lang)s, which the flow does not offer.")
+                    % {"choice": choice, "lang": language},
+                )
     if kind == "collect":
         if not VARIABLE_RE.match(str(config.get("variable") or "")):
             report.add(key, _("Name the collected value (lower-case letters, digits, '_')."))
-        _int_in(config, "min_length", 1, MAX_COLLECT_DIGITS, report, key)
-        _int_in(config, "max_length", 1, MAX_COLLECT_DIGITS, report, key)
-        _int_in(config, "digit_timeout_ms", 500, 10000, report, key)
+        _int_in(config, "min_length", 1, MAX_COLLECT_DIGITS, report=report, node=key)
+        _int_in(config, "max_length", 1, MAX_COLLECT_DIGITS, report=report, node=key)
+        _int_in(config, "digit_timeout_ms", 500, 10000, report=report, node=key)
         low, high = config.get("min_length", 1), config.get("max_length", 10)
         if isinstance(low, int) and isinstance(high, int) and low > high:
             report.add(key, _("min_length is greater than max_length."))
@@ -266,8 +296,10 @@ def _check_kind_config(node: Node, report: Report, context: ValidationContext) -
             try:
                 re.compile(str(pattern))
             except re.error as exc:
-                report.add(key, _("The pattern is not a valid regular expression: %(error)s")
-                           % {"error": exc})
+                report.add(
+                    key,
+                    _("The pattern is not a valid regular expression: %(error)s") % {"error": exc},
+                )
     if kind == "lookup_http":
         url = str(config.get("url") or "")
         if not url.startswith(("http://", "https://")):
@@ -276,7 +308,9 @@ def _check_kind_config(node: Node, report: Report, context: ValidationContext) -
             prefixes = ivr_setting("IVR_LOOKUP_ALLOWED_PREFIXES")
             if prefixes and not any(url.startswith(prefix) for prefix in prefixes):
                 report.add(key, _("The lookup URL is not in IVR_LOOKUP_ALLOWED_PREFIXES."))
-        _int_in(config, "timeout_ms", 100, ivr_setting("IVR_LOOKUP_TIMEOUT_MS"), report, key)
+        _int_in(
+            config, "timeout_ms", 100, ivr_setting("IVR_LOOKUP_TIMEOUT_MS"), report=report, node=key
+        )
         assign = config.get("assign") or {}
         if not isinstance(assign, dict):
             report.add(key, _("assign maps call attributes to fields of the answer."))
@@ -291,14 +325,15 @@ def _check_kind_config(node: Node, report: Report, context: ValidationContext) -
         elif name not in context.schedules:
             report.add(key, _("Schedule %(name)s does not exist.") % {"name": name})
     if kind in ("set", "queue"):
-        _int_in(config, "priority", 0, 100, report, key)
+        _int_in(config, "priority", 0, 100, report=report, node=key)
         skills = config.get("skills")
         if skills is not None and (
             not isinstance(skills, list) or not all(SLUG_RE.match(str(s)) for s in skills)
         ):
             report.add(key, _("skills is a list of skill slugs."))
-        if kind == "set" and not any(config.get(k) not in (None, "", []) for k in
-                                     ("priority", "skills", "tier")):
+        if kind == "set" and not any(
+            config.get(k) not in (None, "", []) for k in ("priority", "skills", "tier")
+        ):
             report.add(key, _("Set at least one of priority, skills or tier."))
     if kind in ("queue", "callback") or (kind == "voicemail" and config.get("queue")):
         slug = str(config.get("queue") or "")
@@ -307,7 +342,7 @@ def _check_kind_config(node: Node, report: Report, context: ValidationContext) -
         elif context.queues is not None and slug not in context.queues:
             report.add(key, _("Queue %(slug)s does not exist.") % {"slug": slug})
     if kind == "voicemail":
-        _int_in(config, "max_seconds", 5, 600, report, key)
+        _int_in(config, "max_seconds", 5, 600, report=report, node=key)
     if kind == "transfer" and not NUMBER_RE.match(str(config.get("number") or "")):
         report.add(key, _("The transfer number must be 2 to 20 digits ('+' allowed)."))
     if kind == "hangup" and config.get("cause") and config["cause"] not in HANGUP_CAUSES:
@@ -323,7 +358,7 @@ class ValidationContext:
     depth_limit: int
 
 
-def validate_graph(graph: Graph, context: ValidationContext) -> Report:  # noqa: C901, PLR0912
+def validate_graph(graph: Graph, context: ValidationContext) -> Report:  # noqa: PLR0912
     """Return every problem that must be fixed before the version may be published."""
     report = Report()
     if not graph.nodes:
@@ -348,8 +383,11 @@ def validate_graph(graph: Graph, context: ValidationContext) -> Report:  # noqa:
             if not target:
                 report.add(node.key, _("%(what)s leads nowhere.") % {"what": what})
             elif target not in graph.nodes:
-                report.add(node.key, _("%(what)s leads to %(target)s, which does not exist.")
-                           % {"what": what, "target": target})
+                report.add(
+                    node.key,
+                    _("%(what)s leads to %(target)s, which does not exist.")
+                    % {"what": what, "target": target},
+                )
             else:
                 targets.append(target)
         successors[node.key] = targets
@@ -364,8 +402,11 @@ def validate_graph(graph: Graph, context: ValidationContext) -> Report:  # noqa:
                 continue
             for language in graph.languages:
                 if language not in have:
-                    report.add(node.key, _("Prompt %(name)s has no %(lang)s version.")
-                               % {"name": prompt, "lang": language})
+                    report.add(
+                        node.key,
+                        _("Prompt %(name)s has no %(lang)s version.")
+                        % {"name": prompt, "lang": language},
+                    )
 
     reachable = _reachable(graph.entry, successors)
     for key in graph.nodes:
@@ -383,14 +424,20 @@ def validate_graph(graph: Graph, context: ValidationContext) -> Report:  # noqa:
     # for documents in a tight loop (thousands of requests a second).
     busy = {key for key, node in graph.nodes.items() if node.kind in KINDS and not node.spec.waits}
     for cycle in _cycles_within(busy, successors):
-        report.add(cycle[0], _("These steps loop without waiting for the caller: %(cycle)s.")
-                   % {"cycle": " → ".join([*cycle, cycle[0]])})
+        report.add(
+            cycle[0],
+            _("These steps loop without waiting for the caller: %(cycle)s.")
+            % {"cycle": " → ".join([*cycle, cycle[0]])},
+        )
 
     depth = _menu_depths(graph, successors)
     for key, level in sorted(depth.items()):
         if level > context.depth_limit:
-            report.add(key, _("This menu is %(level)s levels deep; the limit is %(limit)s.")
-                       % {"level": level, "limit": context.depth_limit})
+            report.add(
+                key,
+                _("This menu is %(level)s levels deep; the limit is %(limit)s.")
+                % {"level": level, "limit": context.depth_limit},
+            )
     return report
 
 

@@ -1,6 +1,6 @@
-"""IVR flows, their versions and nodes, prompts, inbound numbers, schedules, and the paths callers took.
+"""IVR flows, versions and nodes, prompts, inbound numbers, schedules, and the paths callers took.
 
-A flow's graph lives in FlowNode rows of one FlowVersion. A version is a draft until it is published;
+A flow's graph lives in FlowNode rows of one FlowVersion. A version is a draft until published;
 published versions never change again, so a call in progress keeps running the version its signed
 state names even after a newer one goes live.
 """
@@ -219,11 +219,17 @@ class PromptVariant(models.Model):
     )
     language = models.CharField(_("language"), max_length=10, choices=ivr_language_choices)
     text = models.TextField(
-        _("text"), blank=True, help_text=_("What the prompt says; spoken by a TTS engine if no recording.")
+        _("text"),
+        blank=True,
+        help_text=_("What the prompt says; spoken by a TTS engine if no recording."),
     )
     upload = models.FileField(_("recording"), upload_to=prompt_upload_path, blank=True)
     source = models.CharField(
-        _("audio source"), max_length=10, choices=Source.choices, default=Source.TEXT, editable=False
+        _("audio source"),
+        max_length=10,
+        choices=Source.choices,
+        default=Source.TEXT,
+        editable=False,
     )
     audio_8k = models.FileField(_("8 kHz WAV"), blank=True, editable=False)
     audio_16k = models.FileField(_("16 kHz WAV"), blank=True, editable=False)
@@ -329,7 +335,10 @@ class IvrPath(models.Model):
         Flow, verbose_name=_("flow"), on_delete=models.SET_NULL, null=True, related_name="+"
     )
     version = models.ForeignKey(
-        FlowVersion, verbose_name=_("version"), on_delete=models.SET_NULL, null=True,
+        FlowVersion,
+        verbose_name=_("version"),
+        on_delete=models.SET_NULL,
+        null=True,
         related_name="+",
     )
     did = models.CharField(_("dialled number"), max_length=32, blank=True)

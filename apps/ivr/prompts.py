@@ -30,7 +30,9 @@ class ResolvedPrompt:
     checksum: str
 
 
-def prompts_resolve(names: Iterable[str], language: str, default_language: str) -> dict[str, ResolvedPrompt]:
+def prompts_resolve(
+    names: Iterable[str], language: str, default_language: str
+) -> dict[str, ResolvedPrompt]:
     """Return each named prompt in the language (or the flow's default when it lacks one)."""
     from apps.ivr.models import PromptVariant
 
@@ -38,9 +40,9 @@ def prompts_resolve(names: Iterable[str], language: str, default_language: str) 
     if not wanted:
         return {}
     languages = {language, default_language}
-    rows = PromptVariant.objects.filter(prompt__name__in=wanted, language__in=languages).values_list(
-        "id", "prompt__name", "language", "text", "checksum", "audio_8k"
-    )
+    rows = PromptVariant.objects.filter(
+        prompt__name__in=wanted, language__in=languages
+    ).values_list("id", "prompt__name", "language", "text", "checksum", "audio_8k")
     resolved: dict[str, ResolvedPrompt] = {}
     for variant_id, name, lang, text, checksum, audio in rows:
         current = resolved.get(name)
@@ -68,14 +70,20 @@ def prompt_url(prompt: ResolvedPrompt, base_url: str) -> str:
     signature = prompt_signature(prompt.variant_id, rate, checksum)
     path = reverse(
         "ivr-prompt-audio",
-        kwargs={"variant_id": prompt.variant_id, "rate": rate, "checksum": checksum,
-                "signature": signature},
+        kwargs={
+            "variant_id": prompt.variant_id,
+            "rate": rate,
+            "checksum": checksum,
+            "signature": signature,
+        },
     )
     base = (ivr_setting("IVR_PROMPT_BASE_URL") or base_url).rstrip("/")
     return base + path
 
 
-def prompt_play_attributes(prompt: ResolvedPrompt | None, base_url: str) -> tuple[str, dict[str, str]]:
+def prompt_play_attributes(
+    prompt: ResolvedPrompt | None, base_url: str
+) -> tuple[str, dict[str, str]]:
     """Return (tag name, attributes) that make FreeSWITCH say the prompt."""
     if prompt is not None and prompt.variant_id is not None:
         return "playback", {"file": prompt_url(prompt, base_url)}

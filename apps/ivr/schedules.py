@@ -39,8 +39,10 @@ def weekly_hours_errors(weekly: object) -> list[str]:
             try:
                 start, end = (_minutes(str(part)) for part in interval)
             except (TypeError, ValueError):
-                errors.append(_("%(day)s: %(value)s is not a [HH:MM, HH:MM] pair.")
-                              % {"day": day, "value": interval})
+                errors.append(
+                    _("%(day)s: %(value)s is not a [HH:MM, HH:MM] pair.")
+                    % {"day": day, "value": interval}
+                )
                 continue
             if start >= end:
                 errors.append(_("%(day)s: an interval must end after it starts.") % {"day": day})

@@ -41,8 +41,9 @@ class PublishRefused(InvalidInput):
     code = "flow_invalid"
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__(_("The version cannot be published: %(problems)s")
-                         % {"problems": "; ".join(problems)})
+        super().__init__(
+            _("The version cannot be published: %(problems)s") % {"problems": "; ".join(problems)}
+        )
         self.problems = problems
 
 
@@ -51,7 +52,9 @@ class PublishRefused(InvalidInput):
 
 def validation_context(graph: Graph) -> ValidationContext:
     """Gather what validation checks names against: prompts, schedules, queues."""
-    prompts: dict[str, set[str]] = {name: set() for name in Prompt.objects.values_list("name", flat=True)}
+    prompts: dict[str, set[str]] = {
+        name: set() for name in Prompt.objects.values_list("name", flat=True)
+    }
     for name, language, text, audio_8k in PromptVariant.objects.values_list(
         "prompt__name", "language", "text", "audio_8k"
     ):
@@ -88,15 +91,24 @@ def flow_version_create_draft(
         entry_node=source.entry_node if source is not None else "start",
         note=note,
         created_by=actor if getattr(actor, "pk", None) else None,
-        restored_from=source if source is not None and source.status != FlowVersion.Status.DRAFT
+        restored_from=source
+        if source is not None and source.status != FlowVersion.Status.DRAFT
         else None,
     )
     if source is not None:
-        FlowNode.objects.bulk_create([
-            FlowNode(version=draft, key=node.key, kind=node.kind, label=node.label,
-                     config=node.config, position=node.position)
-            for node in source.nodes.all()
-        ])
+        FlowNode.objects.bulk_create(
+            [
+                FlowNode(
+                    version=draft,
+                    key=node.key,
+                    kind=node.kind,
+                    label=node.label,
+                    config=node.config,
+                    position=node.position,
+                )
+                for node in source.nodes.all()
+            ]
+        )
     return draft
 
 
@@ -137,7 +149,9 @@ def flow_version_publish(*, actor: Any, version: FlowVersion) -> FlowVersion:
 def flow_version_restore(*, actor: Any, version: FlowVersion) -> FlowVersion:
     """Return a new draft holding a copy of an earlier version, ready to publish again."""
     return flow_version_create_draft(
-        actor=actor, flow=version.flow, source=version,
+        actor=actor,
+        flow=version.flow,
+        source=version,
         note=_("Restored from version %(number)s") % {"number": version.number},
     )
 
@@ -209,9 +223,13 @@ class DbEffects:
         try:
             with transaction.atomic():
                 path = IvrPath.objects.create(
-                    call_uuid=state.call, flow_id=graph.flow_id, version_id=graph.version_id,
-                    did=state.did[:32], caller_number=state.caller[:64],
-                    language=state.language, started_at=now,
+                    call_uuid=state.call,
+                    flow_id=graph.flow_id,
+                    version_id=graph.version_id,
+                    did=state.did[:32],
+                    caller_number=state.caller[:64],
+                    language=state.language,
+                    started_at=now,
                 )
         except IntegrityError:
             # The dialplan ran httapi again for the same call: continue the same path.
@@ -220,18 +238,31 @@ class DbEffects:
         return path.pk
 
     def path_record(
-        self, *, state: CallState, events: list[StepEvent], ended_at: dt.datetime | None,
+        self,
+        *,
+        state: CallState,
+        events: list[StepEvent],
+        ended_at: dt.datetime | None,
         outcome: str,
     ) -> None:
         if state.path is None:
             return
         if events:
-            IvrStep.objects.bulk_create([
-                IvrStep(path_id=state.path, seq=event.seq, node=event.node, kind=event.kind,
-                        event=event.event, detail=event.detail, elapsed_ms=event.elapsed_ms,
-                        at=event.at)
-                for event in events
-            ])
+            IvrStep.objects.bulk_create(
+                [
+                    IvrStep(
+                        path_id=state.path,
+                        seq=event.seq,
+                        node=event.node,
+                        kind=event.kind,
+                        event=event.event,
+                        detail=event.detail,
+                        elapsed_ms=event.elapsed_ms,
+                        at=event.at,
+                    )
+                    for event in events
+                ]
+            )
         changes: dict[str, Any] = {
             "outcome": outcome,
             "language": state.language,
@@ -249,7 +280,9 @@ class DbEffects:
         CallbackRequest.objects.get_or_create(
             call_uuid=state.call,
             defaults={
-                "path_id": state.path, "number": number[:64], "queue": queue,
+                "path_id": state.path,
+                "number": number[:64],
+                "queue": queue,
                 "language": state.language,
                 "customer_id": str(state.attrs.get("customer_id", "")),
             },
@@ -260,8 +293,12 @@ class DbEffects:
         if size > MAX_VOICEMAIL_BYTES or Voicemail.objects.filter(call_uuid=state.call).exists():
             return
         voicemail = Voicemail(
-            path_id=state.path, call_uuid=state.call, caller_number=state.caller[:64],
-            queue=queue, language=state.language, size_bytes=size,
+            path_id=state.path,
+            call_uuid=state.call,
+            caller_number=state.caller[:64],
+            queue=queue,
+            language=state.language,
+            size_bytes=size,
         )
         voicemail.audio.save(f"{state.call}.wav", upload, save=False)
         voicemail.save()

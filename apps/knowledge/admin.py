@@ -59,8 +59,7 @@ class VersionInline(admin.TabularInline):
     """The article's history, read-only: who changed what, when."""
 
     model = ArticleVersion
-    fields = ("number", "title", "tags", "change_note", "restored_from", "created_by",
-              "created_at")
+    fields = ("number", "title", "tags", "change_note", "restored_from", "created_by", "created_at")
     readonly_fields = fields
     ordering = ("-number",)
     extra = 0
@@ -76,14 +75,33 @@ class VersionInline(admin.TabularInline):
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ("title", "language", "group", "status", "version", "helpful_count",
-                    "not_helpful_count", "open_count", "ticket_link_count", "updated_at")
+    list_display = (
+        "title",
+        "language",
+        "group",
+        "status",
+        "version",
+        "helpful_count",
+        "not_helpful_count",
+        "open_count",
+        "ticket_link_count",
+        "updated_at",
+    )
     list_filter = ("status", "language", "group__visibility", "group__category")
     search_fields = ("title", "group__key")
     autocomplete_fields = ("group",)
-    readonly_fields = ("status", "version", "published_at", "published_by", "created_by",
-                       "updated_by", "helpful_count", "not_helpful_count", "open_count",
-                       "ticket_link_count")
+    readonly_fields = (
+        "status",
+        "version",
+        "published_at",
+        "published_by",
+        "created_by",
+        "updated_by",
+        "helpful_count",
+        "not_helpful_count",
+        "open_count",
+        "ticket_link_count",
+    )
     fields = ("group", "language", "title", "summary", "body", "tags", *readonly_fields)
     inlines = [VersionInline]
     actions = ["publish", "unpublish"]
@@ -109,13 +127,21 @@ class ArticleAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         if change:
             services.article_update(
-                actor=request.user, article=obj, title=data["title"], summary=data["summary"],
-                body=data["body"], tags=data["tags"],
+                actor=request.user,
+                article=obj,
+                title=data["title"],
+                summary=data["summary"],
+                body=data["body"],
+                tags=data["tags"],
             )
         else:
             created = services.article_create(
-                actor=request.user, group=data["group"], language=data["language"],
-                title=data["title"], summary=data["summary"], body=data["body"],
+                actor=request.user,
+                group=data["group"],
+                language=data["language"],
+                title=data["title"],
+                summary=data["summary"],
+                body=data["body"],
                 tags=data["tags"],
             )
             obj.pk = created.pk

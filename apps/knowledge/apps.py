@@ -20,7 +20,10 @@ class KnowledgeConfig(AppConfig):
         register_audited(
             Article,
             exclude_fields=[
-                "search_vector", "helpful_count", "not_helpful_count", "open_count",
+                "search_vector",
+                "helpful_count",
+                "not_helpful_count",
+                "open_count",
                 "ticket_link_count",
             ],
         )

@@ -72,7 +72,9 @@ class Article(TimeStampedModel):
         PUBLISHED = "published", _("Published")
 
     group = models.ForeignKey(
-        ArticleGroup, verbose_name=_("article group"), on_delete=models.CASCADE,
+        ArticleGroup,
+        verbose_name=_("article group"),
+        on_delete=models.CASCADE,
         related_name="variants",
     )
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
@@ -88,21 +90,35 @@ class Article(TimeStampedModel):
     version = models.PositiveIntegerField(_("version"), default=1)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("published by"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("updated by"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     helpful_count = models.PositiveIntegerField(_("helpful"), default=0)
     not_helpful_count = models.PositiveIntegerField(_("not helpful"), default=0)
     open_count = models.PositiveIntegerField(
-        _("opened"), default=0, help_text=_("Times agents opened it (from a suggestion, search...).")
+        _("opened"),
+        default=0,
+        help_text=_("Times agents opened it (from a suggestion, search...)."),
     )
     ticket_link_count = models.PositiveIntegerField(_("linked to tickets"), default=0)
     search_vector = SearchVectorField(null=True, editable=False)
@@ -112,7 +128,9 @@ class Article(TimeStampedModel):
         verbose_name_plural = _("articles")
         ordering = ["group__key", "language"]
         constraints = [
-            models.UniqueConstraint(fields=["group", "language"], name="knowledge_one_per_language"),
+            models.UniqueConstraint(
+                fields=["group", "language"], name="knowledge_one_per_language"
+            ),
         ]
         indexes = [
             GinIndex(fields=["search_vector"], name="knowledge_article_search"),
@@ -144,12 +162,14 @@ class ArticleVersion(models.Model):
     body = models.TextField(_("body"))
     tags = ArrayField(models.CharField(max_length=50), verbose_name=_("tags"), default=list)
     change_note = models.CharField(_("change note"), max_length=300, blank=True)
-    restored_from = models.PositiveIntegerField(
-        _("restored from version"), null=True, blank=True
-    )
+    restored_from = models.PositiveIntegerField(_("restored from version"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("changed at"), auto_now_add=True)
 
@@ -172,7 +192,9 @@ class ArticleFeedback(TimeStampedModel):
         Article, verbose_name=_("article"), on_delete=models.CASCADE, related_name="feedback"
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
         related_name="+",
     )
     helpful = models.BooleanField(_("helpful"))
@@ -191,7 +213,8 @@ class ArticleFeedback(TimeStampedModel):
 
 
 class ArticleUsage(models.Model):
-    """An agent used an article: opened it (from a suggestion, a search...) or linked it to a ticket.
+    """An agent used an article: opened it (from a suggestion, a search...) or linked it to a
+    ticket.
 
     `ticket_id` is the tickets app's ticket number, kept without a foreign key so the knowledge
     base does not depend on the tickets app.
@@ -211,8 +234,11 @@ class ArticleUsage(models.Model):
         Article, verbose_name=_("article"), on_delete=models.CASCADE, related_name="usages"
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.SET_NULL,
-        null=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     source = models.CharField(_("source"), max_length=20, choices=Source.choices)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from apps.knowledge.models import Article
+from apps.knowledge.models import Article, Category
 from apps.search import DocumentType, PostgresStorage, SearchDocument, TextField
 
 ARTICLE_DOC_TYPE = "knowledge.article"
 
-# Title > tags > summary > body, in both backends.
+# Title > tags > category and summary > body, in both backends. The category's words let a
+# queue or skill named like it ("billing") suggest its articles.
 ARTICLE_DOCUMENT = DocumentType(
     name=ARTICLE_DOC_TYPE,
     text_fields=(
         TextField("title", weight="A", boost=4),
         TextField("tags", weight="B", boost=2.5),
+        TextField("category", weight="C", boost=1.5),
         TextField("summary", weight="C", boost=1.5),
         TextField("body", weight="D", boost=1),
     ),
@@ -31,6 +33,12 @@ ARTICLE_DOCUMENT = DocumentType(
 )
 
 
+def _category_words(category: Category | None) -> str:
+    if category is None:
+        return ""
+    return f"{category.name} {category.slug.replace('-', ' ').replace('_', ' ')}"
+
+
 def article_search_document(article: Article) -> SearchDocument:
     """Return the search document of an article (its group and category loaded or fetched)."""
     category = article.group.category
@@ -41,6 +49,7 @@ def article_search_document(article: Article) -> SearchDocument:
         fields={
             "title": article.title,
             "tags": " ".join(article.tags),
+            "category": _category_words(category),
             "summary": article.summary,
             "body": article.body,
         },

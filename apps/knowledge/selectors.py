@@ -175,9 +175,7 @@ class SuggestionContext:
         return " ".join(part.strip() for part in parts if part and part.strip())
 
 
-def article_suggest(
-    *, actor: User, context: SuggestionContext, limit: int = 5
-) -> list[ArticleHit]:
+def article_suggest(*, actor: User, context: SuggestionContext, limit: int = 5) -> list[ArticleHit]:
     """Return published articles for the contact, best first: the customer's language first.
 
     The query matches any of the context's words; feedback and usage reorder the text ranking
@@ -190,24 +188,28 @@ def article_suggest(
         return []
     limit = max(1, min(limit, SUGGEST_MAX_LIMIT))
     filters = _scope_filters(actor, status=Article.Status.PUBLISHED)
-    filters["status"] = Article.Status.PUBLISHED
     backend = get_search_backend()
     language = _site_language(context.language)
     candidates = max(limit * CANDIDATES_PER_RESULT, MIN_CANDIDATES)
-    tiers = [backend.search(ARTICLE_DOC_TYPE, query, filters=filters, language=language,
-                            limit=candidates, match=Match.ANY)]
+    tiers = [
+        backend.search(
+            ARTICLE_DOC_TYPE,
+            query,
+            filters=filters,
+            language=language,
+            limit=candidates,
+            match=Match.ANY,
+        )
+    ]
     if language and len(tiers[0]) < limit:
         # Too little in the customer's language: an article in another one still helps the agent.
         found = {hit.doc_id for hit in tiers[0]}
-        others = backend.search(ARTICLE_DOC_TYPE, query, filters=filters, limit=candidates,
-                                match=Match.ANY)
+        others = backend.search(
+            ARTICLE_DOC_TYPE, query, filters=filters, limit=candidates, match=Match.ANY
+        )
         tiers.append([hit for hit in others if hit.doc_id not in found])
     ids = [int(hit.doc_id) for tier in tiers for hit in tier]
-    visible = (
-        article_list_visible(actor=actor)
-        .filter(status=Article.Status.PUBLISHED)
-        .in_bulk(ids)
-    )
+    visible = article_list_visible(actor=actor).filter(status=Article.Status.PUBLISHED).in_bulk(ids)
     ranked: list[ArticleHit] = []
     for tier in tiers:
         ranked.extend(_rank(tier, visible))

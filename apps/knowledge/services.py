@@ -48,8 +48,9 @@ def normalize_tags(tags: Iterable[str]) -> list[str]:
         if cleaned and cleaned not in result:
             result.append(cleaned)
     if len(result) > MAX_TAGS:
-        raise InvalidInput(_("An article has at most %(count)d tags.") % {"count": MAX_TAGS},
-                           field="tags")
+        raise InvalidInput(
+            _("An article has at most %(count)d tags.") % {"count": MAX_TAGS}, field="tags"
+        )
     return result
 
 
@@ -111,15 +112,11 @@ def _record_version(
 
 
 @transaction.atomic
-def category_create(
-    *, name: str, slug: str, description: str = "", position: int = 0
-) -> Category:
+def category_create(*, name: str, slug: str, description: str = "", position: int = 0) -> Category:
     """Create a category; its slug must be free."""
     if Category.objects.filter(slug=slug).exists():
         raise Conflict(_("A category with this slug exists."), field="slug")
-    return Category.objects.create(
-        name=name, slug=slug, description=description, position=position
-    )
+    return Category.objects.create(name=name, slug=slug, description=description, position=position)
 
 
 @transaction.atomic
@@ -157,8 +154,15 @@ def article_create(
     try:
         with transaction.atomic():
             article = Article.objects.create(
-                group=group, language=language, title=title, summary=summary, body=body,
-                tags=tags, status=Article.Status.DRAFT, version=1, created_by=actor,
+                group=group,
+                language=language,
+                title=title,
+                summary=summary,
+                body=body,
+                tags=tags,
+                status=Article.Status.DRAFT,
+                version=1,
+                created_by=actor,
                 updated_by=actor,
             )
     except IntegrityError as exc:
@@ -185,7 +189,7 @@ def article_update(
     summary: str | None = None,
     body: str | None = None,
     tags: Iterable[str] | None = None,
-    category: Category | None | _Keep = KEEP,
+    category: Category | _Keep | None = KEEP,
     visibility: str | None = None,
     change_note: str = "",
 ) -> Article:
@@ -205,7 +209,8 @@ def article_update(
         "tags": normalize_tags(tags) if tags is not None else None,
     }
     changed = [
-        name for name, value in wanted.items()
+        name
+        for name, value in wanted.items()
         if value is not None and getattr(locked, name) != value
     ]
     if not changed:
@@ -225,7 +230,7 @@ def article_group_update(
     *,
     actor: User | None,
     group: ArticleGroup,
-    category: Category | None | _Keep = KEEP,
+    category: Category | _Keep | None = KEEP,
     visibility: str | None = None,
 ) -> ArticleGroup:
     """Change what every language of an article shares: category and visibility."""
@@ -254,8 +259,9 @@ def article_publish(*, actor: User | None, article: Article) -> Article:
     locked.published_at = timezone.now()
     locked.published_by = actor
     locked.updated_by = actor
-    locked.save(update_fields=["status", "published_at", "published_by", "updated_by",
-                               "updated_at"])
+    locked.save(
+        update_fields=["status", "published_at", "published_by", "updated_by", "updated_at"]
+    )
     _index_articles([locked])
     return locked
 
@@ -290,8 +296,9 @@ def article_restore_version(
     locked.tags = list(version.tags)
     locked.version += 1
     locked.updated_by = actor
-    locked.save(update_fields=["title", "summary", "body", "tags", "version", "updated_by",
-                               "updated_at"])
+    locked.save(
+        update_fields=["title", "summary", "body", "tags", "version", "updated_by", "updated_at"]
+    )
     _record_version(locked, actor=actor, change_note=change_note, restored_from=version.number)
     _index_articles([locked])
     return locked
@@ -309,13 +316,11 @@ def article_feedback_record(
         defaults={"helpful": helpful, "comment": comment[:500], "call_uuid": call_uuid[:64]},
     )
     counts = locked.feedback.aggregate(
-        helpful=Count("pk", filter=Q(helpful=True)),
-        not_helpful=Count("pk", filter=Q(helpful=False)),
+        helpful_count=Count("pk", filter=Q(helpful=True)),
+        not_helpful_count=Count("pk", filter=Q(helpful=False)),
     )
     # A queryset update: counters are not audited changes of the article.
-    Article.objects.filter(pk=locked.pk).update(
-        helpful_count=counts["helpful"], not_helpful_count=counts["not_helpful"]
-    )
+    Article.objects.filter(pk=locked.pk).update(**counts)
     return feedback
 
 
@@ -349,12 +354,18 @@ def article_usage_record(
     try:
         with transaction.atomic():
             usage = ArticleUsage.objects.create(
-                article_id=article.pk, user=actor, kind=kind, source=source,
-                ticket_id=ticket_id, call_uuid=call_uuid[:64],
+                article_id=article.pk,
+                user=actor,
+                kind=kind,
+                source=source,
+                ticket_id=ticket_id,
+                call_uuid=call_uuid[:64],
             )
     except IntegrityError:
         # The same link recorded concurrently: the other request counted it.
-        return ArticleUsage.objects.get(article_id=article.pk, kind=kind, ticket_id=ticket_id), False
+        return ArticleUsage.objects.get(
+            article_id=article.pk, kind=kind, ticket_id=ticket_id
+        ), False
     counter = "ticket_link_count" if linking else "open_count"
     Article.objects.filter(pk=article.pk).update(**{counter: F(counter) + 1})
     return usage, True

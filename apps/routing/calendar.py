@@ -25,7 +25,10 @@ def is_open(rules: OpeningRules, at: datetime) -> bool:
     """Tell whether the calendar is open at this aware instant (opens inclusive, closes not)."""
     local = at.astimezone(ZoneInfo(rules.timezone))
     day = local.date()
-    intervals = rules.holidays[day] if day in rules.holidays else rules.weekly.get(day.weekday(), [])
+    if day in rules.holidays:
+        intervals = rules.holidays[day]
+    else:
+        intervals = rules.weekly.get(day.weekday(), [])
     moment = local.time().replace(tzinfo=None)
     return any(opens <= moment < closes for opens, closes in intervals)
 

@@ -64,3 +64,23 @@ def customer_dial_string() -> str:
 
 def voicemail_inline() -> str:
     return str(getattr(settings, "ROUTING_VOICEMAIL_INLINE", VOICEMAIL_INLINE_DEFAULT))
+
+
+# The customer's phone rings this long when called back.
+CALLBACK_DIAL_TIMEOUT_DEFAULT = 30
+# Played to a caller offered a callback ("press 1 to be called back, keeping your place").
+CALLBACK_PROMPT_DEFAULT = "ivr/ivr-press_one_for_callback.wav"
+# Played to a caller who accepted a callback before they are released.
+CALLBACK_CONFIRMATION_DEFAULT = "ivr/ivr-thank_you.wav"
+
+
+def callback_dial_timeout_seconds() -> int:
+    return int(getattr(settings, "ROUTING_CALLBACK_DIAL_TIMEOUT", CALLBACK_DIAL_TIMEOUT_DEFAULT))
+
+
+def callback_prompt() -> str:
+    return str(getattr(settings, "ROUTING_CALLBACK_PROMPT", CALLBACK_PROMPT_DEFAULT))
+
+
+def callback_confirmation() -> str:
+    return str(getattr(settings, "ROUTING_CALLBACK_CONFIRMATION", CALLBACK_CONFIRMATION_DEFAULT))

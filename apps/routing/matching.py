@@ -1,8 +1,8 @@
-"""Skill requirements as integer tokens, so "has every skill at its minimum level" is one array test.
+"""Skill requirements as integer tokens: "has every skill at its minimum level" is one array test.
 
-An agent holding skill ``s`` at level ``L`` carries the tokens ``s*16+1 .. s*16+L``; a requirement of
-skill ``s`` at minimum level ``m`` is the single token ``s*16+m``. The agent qualifies exactly when
-their tokens contain every required token (PostgreSQL ``agent_tokens @> required_tokens``).
+An agent holding skill ``s`` at level ``L`` carries the tokens ``s*16+1 .. s*16+L``; a requirement
+of skill ``s`` at minimum level ``m`` is the single token ``s*16+m``. The agent qualifies exactly
+when their tokens contain every required token (``agent_tokens @> required_tokens`` in PostgreSQL).
 """
 
 from __future__ import annotations

@@ -52,6 +52,7 @@ class Skill(TimeStampedModel):
                 fields=["language_code"],
                 condition=~Q(language_code=""),
                 name="routing_skill_language_unique",
+                violation_error_message=_("Another skill already stands for this language."),
             ),
         ]
 
@@ -78,7 +79,10 @@ class AgentSkill(models.Model):
         verbose_name_plural = _("agent skills")
         ordering = ["agent", "skill__name"]
         constraints = [
-            models.UniqueConstraint(fields=["agent", "skill"], name="routing_agentskill_unique"),
+            models.UniqueConstraint(
+                fields=["agent", "skill"], name="routing_agentskill_unique",
+                violation_error_message=_("The agent already has this skill."),
+            ),
             models.CheckConstraint(
                 condition=Q(level__gte=MIN_LEVEL, level__lte=MAX_LEVEL),
                 name="routing_agentskill_level_range",
@@ -166,7 +170,9 @@ class BusinessHoursInterval(models.Model):
         ordering = ["weekday", "opens"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(opens__lt=models.F("closes")), name="routing_interval_opens_first"
+                condition=Q(opens__lt=models.F("closes")),
+                name="routing_interval_opens_first",
+                violation_error_message=_("An interval must open before it closes."),
             ),
         ]
 
@@ -191,11 +197,17 @@ class Holiday(models.Model):
         verbose_name_plural = _("holidays")
         ordering = ["date"]
         constraints = [
-            models.UniqueConstraint(fields=["calendar", "date"], name="routing_holiday_unique"),
+            models.UniqueConstraint(
+                fields=["calendar", "date"], name="routing_holiday_unique",
+                violation_error_message=_("This calendar already has a holiday on that date."),
+            ),
             models.CheckConstraint(
                 condition=(Q(opens__isnull=True) & Q(closes__isnull=True))
                 | Q(opens__lt=models.F("closes")),
                 name="routing_holiday_hours",
+                violation_error_message=_(
+                    "Leave both times empty (closed all day) or open before closing."
+                ),
             ),
         ]
 
@@ -338,7 +350,10 @@ class QueueSkill(models.Model):
         verbose_name_plural = _("required skills")
         ordering = ["queue", "skill__name"]
         constraints = [
-            models.UniqueConstraint(fields=["queue", "skill"], name="routing_queueskill_unique"),
+            models.UniqueConstraint(
+                fields=["queue", "skill"], name="routing_queueskill_unique",
+                violation_error_message=_("The queue already requires this skill."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -386,7 +401,10 @@ class OverflowRule(models.Model):
         verbose_name_plural = _("overflow rules")
         ordering = ["queue", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["queue", "position"], name="routing_overflow_order"),
+            models.UniqueConstraint(
+                fields=["queue", "position"], name="routing_overflow_order",
+                violation_error_message=_("Two overflow rules of a queue cannot share an order."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -586,6 +604,10 @@ class WaitingCall(models.Model):
                 name="routing_waiting_overflow_due",
             ),
             models.Index(fields=["queue", "enqueued_at"], name="routing_waiting_queue_day"),
+            models.Index(
+                fields=["queue", "ended_at"], condition=Q(state="completed"),
+                name="routing_waiting_handled",
+            ),
             models.Index(
                 fields=["call_uuid"], name="routing_waiting_uuid",
             ),

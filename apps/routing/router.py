@@ -30,7 +30,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.routing import notifications, telephony_gateway
-from apps.routing.models import AgentState, IN_LINE_STATES, Strategy
 
 logger = logging.getLogger(__name__)
 
@@ -54,34 +53,32 @@ class Reservation:
     customer_ref: str
 
 
-_IN_LINE = ", ".join(f"'{state}'" for state in IN_LINE_STATES)
-
 # Effective ordering of qualified available agents for one call, per the queue's strategy. Each
 # CASE is 0 for the other strategies, so one statement serves every queue; the last keys make the
 # choice total and reproducible. The sticky window itself is a filter (only the last agent may take
 # the call until it ends); the first key prefers the last agent afterwards too.
-_AGENT_ORDER = f"""
-    CASE WHEN target.strategy = '{Strategy.STICKY}' AND p.agent_id = target.last_agent_id
+_AGENT_ORDER = """
+    CASE WHEN target.strategy = 'sticky' AND p.agent_id = target.last_agent_id
          THEN 0 ELSE 1 END,
-    CASE WHEN target.strategy = '{Strategy.BEST_SKILL}' THEN -(
+    CASE WHEN target.strategy = 'best_skill' THEN -(
         SELECT count(*) FROM unnest(p.skill_tokens) AS held(token)
         WHERE held.token / 16 IN (SELECT needed / 16 FROM unnest(target.required_tokens) needed)
     ) ELSE 0 END,
-    CASE WHEN target.strategy = '{Strategy.LEAST_OCCUPIED}' THEN p.occupied_seconds / GREATEST(
+    CASE WHEN target.strategy = 'least_occupied' THEN p.occupied_seconds / GREATEST(
         EXTRACT(EPOCH FROM (%(now)s - COALESCE(p.session_started_at, %(now)s))), 1.0
     ) ELSE 0 END,
-    CASE WHEN target.strategy = '{Strategy.ROUND_ROBIN}'
+    CASE WHEN target.strategy = 'round_robin'
          THEN (p.agent_id <= COALESCE(target.round_robin_cursor, -1))::int ELSE 0 END,
-    CASE WHEN target.strategy = '{Strategy.ROUND_ROBIN}' THEN p.agent_id ELSE 0 END,
+    CASE WHEN target.strategy = 'round_robin' THEN p.agent_id ELSE 0 END,
     p.idle_since, p.agent_id
 """
 
 # Shared tail: given target(id, queue_id, strategy, ring_timeout_seconds) and
 # chosen(agent_id, state_since), reserve both and record the transition and the offer.
-_RESERVE = f"""
+_RESERVE = """
 agent_update AS (
     UPDATE routing_agentpresence p
-    SET state = '{AgentState.RESERVED}', reason = '', state_since = %(now)s
+    SET state = 'reserved', reason = '', state_since = %(now)s
     FROM chosen WHERE p.agent_id = chosen.agent_id
     RETURNING p.agent_id
 ),
@@ -96,12 +93,12 @@ call_update AS (
 cursor_update AS (
     UPDATE routing_queue q SET round_robin_cursor = chosen.agent_id
     FROM chosen, target
-    WHERE q.id = target.queue_id AND target.strategy = '{Strategy.ROUND_ROBIN}'
+    WHERE q.id = target.queue_id AND target.strategy = 'round_robin'
 ),
 change AS (
     INSERT INTO routing_agentstatechange
         (agent_id, from_state, to_state, reason, at, previous_state_seconds, waiting_call_id)
-    SELECT chosen.agent_id, '{AgentState.AVAILABLE}', '{AgentState.RESERVED}', '', %(now)s,
+    SELECT chosen.agent_id, 'available', 'reserved', '', %(now)s,
            EXTRACT(EPOCH FROM (%(now)s - chosen.state_since)), target.id
     FROM chosen, target
 ),
@@ -126,14 +123,14 @@ WITH target AS MATERIALIZED (
     SELECT c.id, c.queue_id, c.required_tokens, c.eligible_team_ids, c.sticky_until,
            c.last_agent_id, q.strategy, q.ring_timeout_seconds, q.round_robin_cursor
     FROM routing_waitingcall c JOIN routing_queue q ON q.id = c.queue_id
-    WHERE c.id = %(waiting_call_id)s AND c.state IN ({_IN_LINE})
+    WHERE c.id = %(waiting_call_id)s AND c.state IN ('waiting', 'callback')
       AND (c.route_after IS NULL OR c.route_after <= %(now)s)
     FOR UPDATE OF c SKIP LOCKED
 ),
 chosen AS MATERIALIZED (
     SELECT p.agent_id, p.state_since
     FROM target, routing_agentpresence p JOIN accounts_agent a ON a.id = p.agent_id
-    WHERE p.state = '{AgentState.AVAILABLE}' AND a.is_active
+    WHERE p.state = 'available' AND a.is_active
       AND p.skill_tokens @> target.required_tokens
       AND (target.eligible_team_ids IS NULL OR a.team_id = ANY(target.eligible_team_ids))
       AND (target.sticky_until IS NULL OR target.sticky_until <= %(now)s
@@ -143,19 +140,19 @@ chosen AS MATERIALIZED (
     FOR UPDATE OF p SKIP LOCKED
 ),
 {_RESERVE}
-"""
+"""  # noqa: S608 (constant fragments only)
 
 ROUTE_AGENT_SQL = f"""
 WITH me AS MATERIALIZED (
     SELECT p.agent_id, p.state_since, p.skill_tokens, a.team_id
     FROM routing_agentpresence p JOIN accounts_agent a ON a.id = p.agent_id
-    WHERE p.agent_id = %(agent_id)s AND p.state = '{AgentState.AVAILABLE}' AND a.is_active
+    WHERE p.agent_id = %(agent_id)s AND p.state = 'available' AND a.is_active
     FOR UPDATE OF p SKIP LOCKED
 ),
 best AS MATERIALIZED (
     SELECT c.id, c.queue_id
     FROM me, routing_waitingcall c
-    WHERE c.state IN ({_IN_LINE})
+    WHERE c.state IN ('waiting', 'callback')
       AND (c.route_after IS NULL OR c.route_after <= %(now)s)
       AND me.skill_tokens @> c.required_tokens
       AND (c.eligible_team_ids IS NULL OR me.team_id = ANY(c.eligible_team_ids))
@@ -172,7 +169,7 @@ chosen AS MATERIALIZED (
     SELECT me.agent_id, me.state_since FROM me WHERE EXISTS (SELECT 1 FROM target)
 ),
 {_RESERVE}
-"""
+"""  # noqa: S608 (constant fragments only)
 
 
 def _reserve(sql: str, params: dict[str, object]) -> Reservation | None:
@@ -237,7 +234,7 @@ def route_agent(agent_id: int, *, now: datetime | None = None) -> Reservation | 
 def _available_agent_ids(limit: int) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT agent_id FROM routing_agentpresence WHERE state = '{AgentState.AVAILABLE}' "
+            "SELECT agent_id FROM routing_agentpresence WHERE state = 'available' "
             "ORDER BY idle_since, agent_id LIMIT %s",
             [limit],
         )
@@ -247,7 +244,7 @@ def _available_agent_ids(limit: int) -> list[int]:
 def _routable_call_ids(now: datetime, limit: int) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id FROM routing_waitingcall WHERE state IN ({_IN_LINE}) "
+            "SELECT id FROM routing_waitingcall WHERE state IN ('waiting', 'callback') "
             "AND (route_after IS NULL OR route_after <= %s) ORDER BY rank_at, id LIMIT %s",
             [now, limit],
         )

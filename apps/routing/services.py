@@ -26,7 +26,6 @@ from apps.core.transactions import enqueue_on_commit
 from apps.routing import conf, notifications, telephony_gateway
 from apps.routing.calendar import calendar_is_open
 from apps.routing.matching import agent_tokens, merge_requirements, required_tokens
-from apps.routing.priority import MAX_CALL_PRIORITY, base_priority, clamp, rank_at
 from apps.routing.models import (
     ACTIVE_STATES,
     IN_LINE_STATES,
@@ -47,6 +46,7 @@ from apps.routing.models import (
     WaitingCall,
     WaitingCallState,
 )
+from apps.routing.priority import MAX_CALL_PRIORITY, base_priority, clamp, rank_at
 
 logger = logging.getLogger(__name__)
 
@@ -210,6 +210,33 @@ def _locked_presence(agent_id: int) -> AgentPresence:
     return AgentPresence.objects.select_for_update().get(agent_id=agent_id)
 
 
+class _ReservedMeanwhile(Exception):
+    pass
+
+
+def _lock_agent_and_offer(agent_id: int) -> tuple[AgentPresence, WaitingCall | None]:
+    """Lock the call offered to the agent (if any), then their presence: the services' order.
+
+    The router may reserve the agent between the two locks; then the savepoint is rolled back,
+    which releases both locks, and we look again.
+    """
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                offered = (
+                    WaitingCall.objects.select_for_update()
+                    .filter(offered_agent_id=agent_id, state=WaitingCallState.OFFERED)
+                    .first()
+                )
+                presence = _locked_presence(agent_id)
+                if presence.state == AgentState.RESERVED and offered is None:
+                    raise _ReservedMeanwhile
+                return presence, offered
+        except _ReservedMeanwhile:
+            continue
+    raise Conflict(_("The agent's state is changing; try again."))
+
+
 @transaction.atomic
 def agent_set_state(
     *,
@@ -234,13 +261,7 @@ def agent_set_state(
     if state == AgentState.AVAILABLE and not agent.is_active:
         raise Conflict(_("An inactive agent cannot take calls."))
     agent_presence_ensure(agent=agent, now=now)
-    # Lock order: the offered call (if any) before the presence row.
-    offered = (
-        WaitingCall.objects.select_for_update()
-        .filter(offered_agent=agent, state=WaitingCallState.OFFERED)
-        .first()
-    )
-    presence = _locked_presence(agent.pk)
+    presence, offered = _lock_agent_and_offer(agent.pk)
     if presence.state == AgentState.ON_CALL:
         raise Conflict(_("The agent is on a call; change the state after it ends."))
     if presence.state == state and presence.reason == reason:
@@ -262,12 +283,7 @@ def agent_endpoint_lost(*, agent_id: int, now: datetime | None = None) -> None:
         state=AgentState.OFFLINE
     ).exists():
         return
-    offered = (
-        WaitingCall.objects.select_for_update()
-        .filter(offered_agent_id=agent_id, state=WaitingCallState.OFFERED)
-        .first()
-    )
-    presence = _locked_presence(agent_id)
+    presence, offered = _lock_agent_and_offer(agent_id)
     if presence.state == AgentState.OFFLINE:
         return
     if presence.state == AgentState.RESERVED and offered is not None:
@@ -506,3 +522,569 @@ def waiting_call_enqueue(
         return WaitingCall.objects.get(call_uuid=call_uuid, state__in=ACTIVE_STATES)
     _schedule_route_call(waiting_call.pk)
     return waiting_call
+
+
+# ------------------------------------------------------------------------------------- offers
+
+
+def _back_in_line(waiting_call: WaitingCall, *, now: datetime) -> None:
+    """Return an offered call to the line. It keeps its rank time, hence its place."""
+    waiting_call.state = (
+        WaitingCallState.CALLBACK if waiting_call.is_callback else WaitingCallState.WAITING
+    )
+    waiting_call.state_changed_at = now
+    waiting_call.offered_agent = None
+    waiting_call.offered_at = None
+    waiting_call.save()
+    _schedule_route_call(waiting_call.pk)
+
+
+def _offer_end(
+    waiting_call: WaitingCall,
+    *,
+    status: str,
+    now: datetime,
+    hang_up_agent: bool,
+    back_in_line: bool = True,
+) -> Offer | None:
+    """End the ringing offer of a locked, offered call; by default the call goes back in line."""
+    offer = (
+        Offer.objects.select_for_update()
+        .filter(waiting_call=waiting_call, status=OfferStatus.RINGING)
+        .first()
+    )
+    if offer is not None:
+        offer.status = status
+        offer.ended_at = now
+        offer.save(update_fields=["status", "ended_at"])
+        if hang_up_agent:
+            telephony_gateway.request_leg_hangup(
+                token=offer.token,
+                what=telephony_gateway.HANGUP_AGENT,
+                telephony_call_id=waiting_call.telephony_call_id,
+                leg_uuid=str(offer.agent_leg_uuid),
+            )
+    if back_in_line:
+        _back_in_line(waiting_call, now=now)
+    return offer
+
+
+def _locked_offer_and_call(offer_id: int) -> tuple[Offer, WaitingCall]:
+    """Lock an offer's call, then the offer (the services' lock order)."""
+    waiting_call_id = Offer.objects.values_list("waiting_call_id", flat=True).get(pk=offer_id)
+    waiting_call = (
+        WaitingCall.objects.select_for_update().select_related("queue").get(pk=waiting_call_id)
+    )
+    offer = Offer.objects.select_for_update().get(pk=offer_id)
+    return offer, waiting_call
+
+
+def _rona(offer: Offer, waiting_call: WaitingCall, *, now: datetime, leg_alive: bool) -> None:
+    """Ring-no-answer: the agent becomes "not ready: missed call", the call goes back in line."""
+    if offer.status != OfferStatus.RINGING:
+        return
+    _offer_end(waiting_call, status=OfferStatus.MISSED, now=now, hang_up_agent=leg_alive)
+    presence = _locked_presence(offer.agent_id)
+    if presence.state == AgentState.RESERVED:
+        presence.missed_calls += 1
+        _transition(
+            presence,
+            to_state=AgentState.NOT_READY,
+            reason=NotReadyReason.MISSED_CALL,
+            now=now,
+            waiting_call_id=waiting_call.pk,
+        )
+
+
+@transaction.atomic
+def offer_ring_failed(*, token: uuid.UUID, now: datetime | None = None) -> None:
+    """Ringing the agent failed (no answer in time, busy, unreachable): apply RONA."""
+    offer_id = Offer.objects.filter(token=token).values_list("pk", flat=True).first()
+    if offer_id is None:
+        return
+    offer, waiting_call = _locked_offer_and_call(offer_id)
+    _rona(offer, waiting_call, now=_now(now), leg_alive=False)
+
+
+def offers_expire_due(*, now: datetime | None = None) -> int:
+    """Apply RONA to offers ringing past their deadline whose failure event never came."""
+    now = _now(now)
+    deadline = now - timedelta(seconds=conf.rona_grace_seconds())
+    expired = list(
+        Offer.objects.filter(status=OfferStatus.RINGING, ring_deadline__lte=deadline)
+        .order_by("ring_deadline")
+        .values_list("pk", flat=True)[:500]
+    )
+    for offer_id in expired:
+        with transaction.atomic():
+            offer, waiting_call = _locked_offer_and_call(offer_id)
+            _rona(offer, waiting_call, now=now, leg_alive=True)
+    return len(expired)
+
+
+def _agent_after_call(agent_id: int, queue: Queue, *, now: datetime, waiting_call_id: int) -> None:
+    """Send an agent whose call ended to wrap-up (or straight back to available)."""
+    presence = _locked_presence(agent_id)
+    if presence.state != AgentState.ON_CALL:
+        return
+    presence.calls_handled += 1
+    if queue.wrap_up_seconds:
+        _transition(
+            presence,
+            to_state=AgentState.WRAP_UP,
+            now=now,
+            waiting_call_id=waiting_call_id,
+            wrap_up_until=now + timedelta(seconds=queue.wrap_up_seconds),
+        )
+    else:
+        _transition(presence, to_state=AgentState.AVAILABLE, now=now,
+                    waiting_call_id=waiting_call_id)
+
+
+def _call_completed(waiting_call: WaitingCall, *, now: datetime) -> None:
+    waiting_call.state = WaitingCallState.COMPLETED
+    waiting_call.state_changed_at = now
+    waiting_call.ended_at = now
+    waiting_call.outcome = "answered"
+    waiting_call.save()
+    if waiting_call.offered_agent_id is not None:
+        _agent_after_call(
+            waiting_call.offered_agent_id, waiting_call.queue, now=now,
+            waiting_call_id=waiting_call.pk,
+        )
+
+
+@transaction.atomic
+def call_leg_answered(*, leg_uuid: str, now: datetime | None = None) -> None:
+    """Bridge the caller when the agent answers; for a callback, dial the customer next."""
+    now = _now(now)
+    try:
+        leg = uuid.UUID(leg_uuid)
+    except ValueError:
+        return
+    offer_id = (
+        Offer.objects.filter(Q(agent_leg_uuid=leg) | Q(customer_leg_uuid=leg))
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if offer_id is None:
+        return
+    offer, waiting_call = _locked_offer_and_call(offer_id)
+    if leg == offer.agent_leg_uuid:
+        if offer.status != OfferStatus.RINGING:
+            return
+        offer.status = OfferStatus.ANSWERED
+        offer.answered_at = now
+        presence = _locked_presence(offer.agent_id)
+        if presence.state == AgentState.RESERVED:
+            _transition(presence, to_state=AgentState.ON_CALL, now=now,
+                        waiting_call_id=waiting_call.pk)
+        if waiting_call.is_callback:
+            offer.customer_leg_uuid = telephony_gateway.customer_leg_uuid(offer.token)
+            offer.save(update_fields=["status", "answered_at", "customer_leg_uuid"])
+            waiting_call.callback_attempts += 1
+            waiting_call.save(update_fields=["callback_attempts"])
+            telephony_gateway.request_customer_dial(
+                token=offer.token,
+                telephony_call_id=waiting_call.telephony_call_id,
+                number=waiting_call.callback_number,
+                timeout=conf.callback_dial_timeout_seconds(),
+            )
+            return
+        offer.save(update_fields=["status", "answered_at"])
+        waiting_call.state = WaitingCallState.CONNECTED
+        waiting_call.state_changed_at = now
+        waiting_call.connected_at = now
+        waiting_call.save()
+        telephony_gateway.request_bridge(
+            token=offer.token,
+            telephony_call_id=waiting_call.telephony_call_id,
+            caller_uuid=waiting_call.call_uuid,
+            other_uuid=str(offer.agent_leg_uuid),
+        )
+        return
+    # The called-back customer answered.
+    if (
+        offer.status != OfferStatus.ANSWERED
+        or waiting_call.state != WaitingCallState.OFFERED
+        or waiting_call.offered_agent_id != offer.agent_id
+    ):
+        return
+    waiting_call.state = WaitingCallState.CONNECTED
+    waiting_call.state_changed_at = now
+    waiting_call.connected_at = now
+    waiting_call.save()
+    telephony_gateway.request_bridge(
+        token=offer.token,
+        telephony_call_id=waiting_call.telephony_call_id,
+        caller_uuid=str(leg),
+        other_uuid=str(offer.agent_leg_uuid),
+    )
+
+
+def _abandon(waiting_call: WaitingCall, *, now: datetime) -> None:
+    waited = (now - waiting_call.enqueued_at).total_seconds()
+    waiting_call.state = WaitingCallState.ABANDONED
+    waiting_call.state_changed_at = now
+    waiting_call.ended_at = now
+    waiting_call.is_short_abandon = waited < waiting_call.queue.short_abandon_seconds
+    waiting_call.outcome = "short_abandon" if waiting_call.is_short_abandon else "abandoned"
+    waiting_call.next_overflow_at = None
+    waiting_call.save()
+
+
+def _caller_left(waiting_call: WaitingCall, *, now: datetime) -> None:
+    if waiting_call.is_callback:
+        return  # the caller hung up after asking for a callback: they keep their place
+    if waiting_call.state == WaitingCallState.WAITING:
+        _abandon(waiting_call, now=now)
+    elif waiting_call.state == WaitingCallState.OFFERED:
+        agent_id = waiting_call.offered_agent_id
+        _offer_end(waiting_call, status=OfferStatus.CANCELLED, now=now, hang_up_agent=True,
+                   back_in_line=False)
+        _abandon(waiting_call, now=now)
+        presence = _locked_presence(agent_id)
+        if presence.state == AgentState.RESERVED:
+            _transition(presence, to_state=AgentState.AVAILABLE, now=now,
+                        waiting_call_id=waiting_call.pk)
+    elif waiting_call.state == WaitingCallState.CONNECTED:
+        _call_completed(waiting_call, now=now)
+
+
+def _callback_attempt_failed(waiting_call: WaitingCall, offer: Offer, *, now: datetime) -> None:
+    """The customer did not answer: free the agent; try again later or give up."""
+    telephony_gateway.request_leg_hangup(
+        token=offer.token,
+        what=telephony_gateway.HANGUP_AGENT,
+        telephony_call_id=waiting_call.telephony_call_id,
+        leg_uuid=str(offer.agent_leg_uuid),
+    )
+    if waiting_call.callback_attempts >= waiting_call.queue.callback_max_attempts:
+        waiting_call.state = WaitingCallState.FAILED
+        waiting_call.state_changed_at = now
+        waiting_call.ended_at = now
+        waiting_call.outcome = "callback_failed"
+        waiting_call.next_overflow_at = None
+        waiting_call.save()
+    else:
+        waiting_call.route_after = now + timedelta(seconds=conf.callback_retry_seconds())
+        _back_in_line(waiting_call, now=now)
+    presence = _locked_presence(offer.agent_id)
+    if presence.state == AgentState.ON_CALL:
+        _transition(presence, to_state=AgentState.AVAILABLE, now=now,
+                    waiting_call_id=waiting_call.pk)
+
+
+@transaction.atomic
+def callback_dial_failed(*, token: uuid.UUID, now: datetime | None = None) -> None:
+    """Calling the customer back failed (no answer, busy, invalid number)."""
+    offer_id = Offer.objects.filter(token=token).values_list("pk", flat=True).first()
+    if offer_id is None:
+        return
+    offer, waiting_call = _locked_offer_and_call(offer_id)
+    if (
+        offer.status == OfferStatus.ANSWERED
+        and waiting_call.state == WaitingCallState.OFFERED
+        and waiting_call.offered_agent_id == offer.agent_id
+    ):
+        _callback_attempt_failed(waiting_call, offer, now=_now(now))
+
+
+@transaction.atomic
+def call_leg_hungup(*, leg_uuid: str, now: datetime | None = None) -> None:
+    """React to a hang-up: a waiting caller abandons, a conversation ends, a ringing agent
+    rejected (RONA), or a called-back customer did not answer."""
+    now = _now(now)
+    waiting_call = (
+        WaitingCall.objects.select_for_update()
+        .select_related("queue")
+        .filter(call_uuid=leg_uuid, state__in=ACTIVE_STATES)
+        .first()
+    )
+    if waiting_call is not None:
+        _caller_left(waiting_call, now=now)
+        return
+    try:
+        leg = uuid.UUID(leg_uuid)
+    except ValueError:
+        return
+    offer_id = (
+        Offer.objects.filter(Q(agent_leg_uuid=leg) | Q(customer_leg_uuid=leg))
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if offer_id is None:
+        return
+    offer, waiting_call = _locked_offer_and_call(offer_id)
+    ours = waiting_call.offered_agent_id == offer.agent_id
+    if leg == offer.agent_leg_uuid:
+        if offer.status == OfferStatus.RINGING:
+            _rona(offer, waiting_call, now=now, leg_alive=False)
+        elif offer.status == OfferStatus.ANSWERED and ours:
+            if waiting_call.state == WaitingCallState.CONNECTED:
+                _call_completed(waiting_call, now=now)
+            elif waiting_call.state == WaitingCallState.OFFERED:
+                # The agent gave up while their callback was ringing the customer.
+                telephony_gateway.request_leg_hangup(
+                    token=offer.token,
+                    what=telephony_gateway.HANGUP_CUSTOMER,
+                    telephony_call_id=waiting_call.telephony_call_id,
+                    leg_uuid=str(offer.customer_leg_uuid),
+                )
+                _back_in_line(waiting_call, now=now)
+                _agent_after_call(offer.agent_id, waiting_call.queue, now=now,
+                                  waiting_call_id=waiting_call.pk)
+        return
+    if not ours or offer.status != OfferStatus.ANSWERED:
+        return
+    if waiting_call.state == WaitingCallState.OFFERED:
+        _callback_attempt_failed(waiting_call, offer, now=now)
+    elif waiting_call.state == WaitingCallState.CONNECTED:
+        _call_completed(waiting_call, now=now)
+
+
+# ------------------------------------------------------------------------- overflow, callback
+
+
+def _widen_pool(waiting_call: WaitingCall, rule: OverflowRule) -> None:
+    if waiting_call.eligible_team_ids is None:
+        return  # any team already qualifies
+    teams = set(waiting_call.eligible_team_ids)
+    teams.update(team.pk for team in rule.backup_teams.all())
+    if rule.backup_queue is not None:
+        backup = set(rule.backup_queue.teams.values_list("pk", flat=True))
+        if not backup:
+            waiting_call.eligible_team_ids = None
+            return
+        teams |= backup
+    waiting_call.eligible_team_ids = sorted(teams)
+
+
+def waiting_call_overflow(*, waiting_call_id: int, now: datetime | None = None) -> bool:
+    """Apply the overflow rules (and the maximum wait) that are due for a call in line.
+
+    Return True when the call's pool of agents widened (the router should look again).
+    """
+    now = _now(now)
+    with transaction.atomic():
+        waiting_call = (
+            WaitingCall.objects.select_for_update(skip_locked=True)
+            .select_related("queue")
+            .filter(pk=waiting_call_id, state__in=IN_LINE_STATES)
+            .first()
+        )
+        if waiting_call is None:
+            return False
+        queue = waiting_call.queue
+        rules = _overflow_rules(queue.pk)
+        holding = waiting_call.state == WaitingCallState.WAITING
+        widened = False
+        while waiting_call.overflow_step < len(rules):
+            rule = rules[waiting_call.overflow_step]
+            if waiting_call.enqueued_at + timedelta(seconds=rule.after_seconds) > now:
+                break
+            waiting_call.overflow_step += 1
+            if rule.action == OverflowAction.RELAX_LEVELS:
+                waiting_call.relax_by += rule.relax_by
+                widened = True
+            elif rule.action == OverflowAction.ADD_POOL:
+                _widen_pool(waiting_call, rule)
+                widened = True
+            elif rule.action == OverflowAction.OFFER_CALLBACK:
+                if holding and waiting_call.callback_offered_at is None:
+                    waiting_call.callback_offered_at = now
+                    telephony_gateway.request_broadcast(
+                        key=f"routing:call:{waiting_call.pk}:callback-offer",
+                        telephony_call_id=waiting_call.telephony_call_id,
+                        call_uuid=waiting_call.call_uuid,
+                        path=rule.target or conf.callback_prompt(),
+                    )
+            elif holding:  # voicemail, or a message and the end of the call
+                action = (
+                    ExitAction.VOICEMAIL
+                    if rule.action == OverflowAction.VOICEMAIL
+                    else ExitAction.MESSAGE_AND_END
+                )
+                _leave_line(waiting_call, now=now, action=action, target=rule.target,
+                            outcome=f"overflow_{rule.action}")
+                return False
+        if (
+            holding
+            and queue.max_wait_seconds
+            and waiting_call.enqueued_at + timedelta(seconds=queue.max_wait_seconds) <= now
+        ):
+            _leave_line(waiting_call, now=now, action=queue.full_action,
+                        target=queue.full_target, outcome="max_wait")
+            return False
+        if widened:
+            requirements = {int(skill): level for skill, level in waiting_call.requirements.items()}
+            waiting_call.required_tokens = required_tokens(
+                requirements, relax_by=waiting_call.relax_by
+            )
+            _schedule_route_call(waiting_call.pk)
+        waiting_call.next_overflow_at = _next_overflow_at(waiting_call, queue, rules)
+        waiting_call.save()
+    return widened
+
+
+def overflow_apply_due(*, now: datetime | None = None) -> int:
+    """Apply the overflow rules due for every call in line; return how many calls were due."""
+    now = _now(now)
+    due = list(
+        WaitingCall.objects.filter(state__in=IN_LINE_STATES, next_overflow_at__lte=now)
+        .order_by("next_overflow_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    for waiting_call_id in due:
+        waiting_call_overflow(waiting_call_id=waiting_call_id, now=now)
+    return len(due)
+
+
+@transaction.atomic
+def waiting_call_accept_callback(
+    *, waiting_call: WaitingCall, number: str = "", now: datetime | None = None
+) -> WaitingCall:
+    """Turn a waiting caller into a callback that keeps their place (virtual hold).
+
+    The caller hears a confirmation and is released; when their turn comes an agent is reserved
+    first and then the customer is dialled.
+    """
+    now = _now(now)
+    locked = WaitingCall.objects.select_for_update().select_related("queue").get(
+        pk=waiting_call.pk
+    )
+    if locked.state == WaitingCallState.CALLBACK:
+        return locked
+    if locked.state != WaitingCallState.WAITING:
+        raise Conflict(_("Only a caller still waiting can ask for a callback."))
+    number = (number or locked.caller_number).strip()
+    if not number:
+        raise InvalidInput(_("A callback needs a phone number."), field="number")
+    locked.state = WaitingCallState.CALLBACK
+    locked.state_changed_at = now
+    locked.is_callback = True
+    locked.callback_number = number[:64]
+    locked.next_overflow_at = _next_overflow_at(
+        locked, locked.queue, _overflow_rules(locked.queue_id)
+    )
+    locked.save()
+    telephony_gateway.request_exit(
+        waiting_call_id=locked.pk,
+        telephony_call_id=locked.telephony_call_id,
+        call_uuid=locked.call_uuid,
+        action=ExitAction.MESSAGE_AND_END,
+        target=conf.callback_confirmation(),
+    )
+    return locked
+
+
+CALLBACK_DIGIT = "1"
+
+
+def waiting_call_dtmf(*, call_uuid: str, digit: str, now: datetime | None = None) -> None:
+    """Accept the offered callback when a waiting caller presses 1."""
+    if digit != CALLBACK_DIGIT:
+        return
+    waiting_call = WaitingCall.objects.filter(
+        call_uuid=call_uuid, state=WaitingCallState.WAITING, callback_offered_at__isnull=False
+    ).first()
+    if waiting_call is not None:
+        waiting_call_accept_callback(waiting_call=waiting_call, now=now)
+
+
+# ------------------------------------------------------------------- estimates, announcements
+
+
+_POSITIONS_SQL = """
+UPDATE routing_waitingcall c
+SET position = line.position,
+    ewt_seconds = CASE WHEN inputs.staffed > 0
+                       THEN CEIL(line.position * inputs.aht / inputs.staffed)::int END,
+    ewt_updated_at = %(now)s
+FROM (
+    SELECT id, queue_id,
+           row_number() OVER (PARTITION BY queue_id ORDER BY rank_at, id) AS position
+    FROM routing_waitingcall
+    WHERE state IN ('waiting', 'callback')
+) AS line
+JOIN unnest(%(queue_ids)s::bigint[], %(ahts)s::float8[], %(staffed)s::int[])
+     AS inputs(queue_id, aht, staffed) ON inputs.queue_id = line.queue_id
+WHERE c.id = line.id
+"""
+
+
+def waiting_positions_refresh(*, now: datetime | None = None) -> int:
+    """Store each waiting call's position in its queue and estimated wait; return rows updated."""
+    from django.db import connection
+
+    from apps.routing.selectors import queue_wait_inputs
+
+    now = _now(now)
+    inputs = queue_wait_inputs(now=now)
+    if not inputs:
+        return 0
+    queue_ids = list(inputs)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            _POSITIONS_SQL,
+            {
+                "now": now,
+                "queue_ids": queue_ids,
+                "ahts": [inputs[pk].aht_seconds for pk in queue_ids],
+                "staffed": [inputs[pk].staffed_agents for pk in queue_ids],
+            },
+        )
+        return cursor.rowcount
+
+
+def announcement_media(template: str, *, position: int, ewt_seconds: int | None) -> str:
+    """Return the media announcing a caller's position and wait (minutes rounded up)."""
+    minutes = math.ceil(ewt_seconds / 60) if ewt_seconds else 0
+    return template.format(position=position, minutes=minutes)
+
+
+def announcements_send_due(*, now: datetime | None = None) -> int:
+    """Tell waiting callers their position and estimated wait, at each queue's interval."""
+    now = _now(now)
+    sent = 0
+    for queue in Queue.objects.filter(is_active=True, announce_interval_seconds__gt=0):
+        threshold = now - timedelta(seconds=queue.announce_interval_seconds)
+        due = list(
+            WaitingCall.objects.filter(
+                queue=queue, state=WaitingCallState.WAITING, position__isnull=False
+            )
+            .filter(
+                Q(last_announced_at__lte=threshold)
+                | Q(last_announced_at__isnull=True, enqueued_at__lte=threshold)
+            )
+            .order_by("rank_at")[:500]
+        )
+        for waiting_call in due:
+            with transaction.atomic():
+                telephony_gateway.request_broadcast(
+                    key=f"routing:call:{waiting_call.pk}:announce:{int(now.timestamp())}",
+                    telephony_call_id=waiting_call.telephony_call_id,
+                    call_uuid=waiting_call.call_uuid,
+                    path=announcement_media(
+                        queue.announcement,
+                        position=waiting_call.position or 1,
+                        ewt_seconds=waiting_call.ewt_seconds,
+                    ),
+                )
+                WaitingCall.objects.filter(pk=waiting_call.pk).update(last_announced_at=now)
+            sent += 1
+    return sent
+
+
+# ---------------------------------------------------------------------------------- reviewers
+
+
+@transaction.atomic
+def queue_set_reviewers(*, queue: Queue, reviewers: list[User]) -> None:
+    """Make the QA analysts who review the queue exactly these (guardian object permissions)."""
+    wanted = set(reviewers)
+    current = set(get_users_with_perms(queue, only_with_perms_in=["review_queue"]))
+    for user in wanted - current:
+        assign_perm(REVIEW_QUEUE, user, queue)
+    for user in current - wanted:
+        remove_perm(REVIEW_QUEUE, user, queue)

@@ -26,7 +26,7 @@ class Match(StrEnum):
 
 @dataclass(frozen=True)
 class TextField:
-    """A full-text field: its PostgreSQL weight label (A is the strongest) and Elasticsearch boost."""
+    """A full-text field: its PostgreSQL weight label (A strongest) and Elasticsearch boost."""
 
     name: str
     weight: str

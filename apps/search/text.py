@@ -2,9 +2,9 @@
 
 PostgreSQL's parser (and Elasticsearch's standard tokenizer) see a run of Chinese characters as one
 word, or as single characters; neither finds 退款 inside 我们的退款政策. So every run of CJK
-characters is segmented with jieba into space-separated words before it reaches the index or the
-query, and the rest of the text (Latin words, numbers, e-mail addresses) is left for the engine's own
-parser, exactly as it parses documents.
+characters is segmented with jieba into space-separated words before it reaches the index or
+the query, and the rest of the text (Latin words, numbers, e-mail addresses) is left for the
+engine's own parser, exactly as it parses documents.
 
 jieba loads a 20 MB dictionary (about 1 s): it is loaded lazily, once per process, behind a lock;
 `warm_up()` loads it ahead of the first request.
@@ -29,14 +29,14 @@ _WORD_CHAR = re.compile(r"\w")
 
 # Function words that carry no meaning for retrieval; removed at index and at query time so a
 # question like 我想申请退款怎么办 asks for 申请 and 退款 only.
-STOP_WORDS_ZH = frozenset(
-    """
-    的 了 着 过 地 得 之 其 而 并 及 与 和 或 等 个 把 被 给 对 从 到 为 以 在 是 有 就 都 也 还
-    又 再 很 更 最 该 已 已经 所 让 这 那 这个 那个 这些 那些 这里 那里 我 我们 你 你们 您 他 她 它
-    他们 她们 它们 吗 呢 吧 啊 呀 哦 嗯 么 想 要 请 请问 一下 一个 怎么 怎么办 怎么样 如何 什么
-    为什么 哪 哪里 哪个 可以 能 能否 会 可能 需要 非常
-    """.split()
-)
+_STOP_WORDS_ZH_TEXT = """
+    的 了 着 过 地 得 之 其 而 并 及 与 和 或 等 个 把 被 给 对 从 到 为 以 在 是 有
+    就 都 也 还 又 再 很 更 最 该 已 已经 所 让 这 那 这个 那个 这些 那些 这里 那里
+    我 我们 你 你们 您 他 她 它 他们 她们 它们 吗 呢 吧 啊 呀 哦 嗯 么 想 要 我想
+    我要 想要 请 请问 一下 一个 怎么 怎么办 怎么样 如何 什么 为什么 哪 哪里 哪个
+    可以 能 能否 会 可能 需要 非常
+"""
+STOP_WORDS_ZH = frozenset(_STOP_WORDS_ZH_TEXT.split())
 
 DEFAULT_MAX_QUERY_TERMS = 64
 

@@ -75,8 +75,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class CallLegInline(admin.TabularInline):
     model = CallLeg
-    fields = ("uuid", "role", "endpoint", "agent", "state", "is_held", "answered_at", "ended_at",
-              "hangup_cause")
+    fields = (
+        "uuid",
+        "role",
+        "endpoint",
+        "agent",
+        "state",
+        "is_held",
+        "answered_at",
+        "ended_at",
+        "hangup_cause",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -84,8 +93,19 @@ class CallLegInline(admin.TabularInline):
 
 @admin.register(Call)
 class CallAdmin(ReadOnlyAdmin):
-    list_display = ("uuid", "node", "direction", "caller_number", "callee_number", "did",
-                    "state", "queue_slug", "started_at", "ended_at", "hangup_cause")
+    list_display = (
+        "uuid",
+        "node",
+        "direction",
+        "caller_number",
+        "callee_number",
+        "did",
+        "state",
+        "queue_slug",
+        "started_at",
+        "ended_at",
+        "hangup_cause",
+    )
     list_filter = ("node", "direction", "state", "queue_slug")
     search_fields = ("uuid", "caller_number", "callee_number", "did")
     date_hierarchy = "started_at"
@@ -94,8 +114,17 @@ class CallAdmin(ReadOnlyAdmin):
 
 @admin.register(Cdr)
 class CdrAdmin(ReadOnlyAdmin):
-    list_display = ("uuid", "node", "direction", "caller", "callee", "started_at", "billsec",
-                    "hangup_cause", "source")
+    list_display = (
+        "uuid",
+        "node",
+        "direction",
+        "caller",
+        "callee",
+        "started_at",
+        "billsec",
+        "hangup_cause",
+        "source",
+    )
     list_filter = ("node", "direction", "hangup_cause", "source")
     search_fields = ("uuid", "caller", "callee")
     date_hierarchy = "started_at"
@@ -109,15 +138,32 @@ class CallRecordingAdmin(ReadOnlyAdmin):
 
 @admin.register(EndpointRegistration)
 class EndpointRegistrationAdmin(ReadOnlyAdmin):
-    list_display = ("username", "realm", "node", "agent", "is_registered", "network_ip",
-                    "changed_at", "expires_at")
+    list_display = (
+        "username",
+        "realm",
+        "node",
+        "agent",
+        "is_registered",
+        "network_ip",
+        "changed_at",
+        "expires_at",
+    )
     list_filter = ("node", "is_registered")
     search_fields = ("username",)
 
 
 @admin.register(CallCommand)
 class CallCommandAdmin(ReadOnlyAdmin):
-    list_display = ("kind", "status", "idempotency_key", "node", "call", "error_code",
-                    "requester", "created_at", "completed_at")
+    list_display = (
+        "kind",
+        "status",
+        "idempotency_key",
+        "node",
+        "call",
+        "error_code",
+        "requester",
+        "created_at",
+        "completed_at",
+    )
     list_filter = ("kind", "status", "node", "error_code")
     search_fields = ("idempotency_key",)

@@ -30,7 +30,9 @@ class _Entry:
 _entries: dict[str, _Entry] = {}
 
 
-def client_for_node(node: FreeswitchNode, *, wait: float = CONNECT_WAIT_SECONDS) -> FreeSwitchClient:
+def client_for_node(
+    node: FreeswitchNode, *, wait: float = CONNECT_WAIT_SECONDS
+) -> FreeSwitchClient:
     """Return the process's client for a node, connecting on first use.
 
     Raises ``NotConnected`` when no session is up within ``wait`` seconds (nothing was sent).

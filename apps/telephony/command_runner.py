@@ -18,6 +18,7 @@ back to ``pending`` for a later retry.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,67 +83,87 @@ _EAVESDROP_MODES = {
 }
 
 
-def send_command(command: CallCommand, client: FreeSwitchClient) -> dict[str, Any]:
-    """Send one command with the typed client; return its result (raise the typed error)."""
+Sender = Callable[[FreeSwitchClient, CallCommand], dict[str, Any]]
+
+
+def _originate(client: FreeSwitchClient, command: CallCommand) -> dict[str, Any]:
     params = command.params
-    kind = command.kind
-    if kind == CallCommand.Kind.ORIGINATE:
-        extension = params.get("extension")
-        leg_uuid = client.originate(
-            destination=params["destination"],
-            application=None if extension else params.get("application", "park"),
-            application_args=None if extension else params.get("application_args"),
-            extension=extension,
-            context=params.get("context", "default"),
-            origination_uuid=services.origination_uuid_for(command),
-            caller_id_name=params.get("caller_id_name"),
-            caller_id_number=params.get("caller_id_number"),
-            variables=_originate_variables(command),
-            timeout=params.get("timeout"),
-        )
-        return {"uuid": leg_uuid}
-    if kind == CallCommand.Kind.BRIDGE:
-        client.uuid_bridge(uuid=params["uuid"], other_uuid=params["other_uuid"])
-        return {}
-    if kind == CallCommand.Kind.TRANSFER:
-        client.uuid_transfer(
-            uuid=params["uuid"],
-            destination=params["destination"],
-            context=params.get("context", "default"),
-            leg=TransferLeg(params.get("leg", "aleg")),
-        )
-        return {}
-    if kind == CallCommand.Kind.ATTENDED_TRANSFER:
-        return _attended_transfer(client, command)
-    if kind == CallCommand.Kind.HANGUP:
-        existed = client.uuid_kill(uuid=params["uuid"], cause=params.get("cause"), missing_ok=True)
-        return {"already_gone": not existed}
-    if kind in (CallCommand.Kind.HOLD, CallCommand.Kind.UNHOLD):
-        action = HoldAction.ON if kind == CallCommand.Kind.HOLD else HoldAction.OFF
-        client.uuid_hold(uuid=params["uuid"], action=action)
-        return {}
-    if kind in _RECORD_ACTIONS:
-        client.uuid_record(uuid=params["uuid"], action=_RECORD_ACTIONS[kind], path=params["path"])
-        return {"path": params["path"]}
-    if kind == CallCommand.Kind.BROADCAST:
-        client.uuid_broadcast(
-            uuid=params["uuid"], path=params["path"], leg=TransferLeg(params.get("leg", "aleg"))
-        )
-        return {}
-    if kind == CallCommand.Kind.SEND_DTMF:
-        client.uuid_send_dtmf(uuid=params["uuid"], digits=params["digits"])
-        return {}
-    if kind in _EAVESDROP_MODES:
-        leg_uuid = client.eavesdrop(
-            supervisor_destination=params["supervisor_destination"],
-            target_uuid=params["target_uuid"],
-            mode=_EAVESDROP_MODES[kind],
-            supervisor_uuid=services.origination_uuid_for(command),
-            variables={**_originate_variables(command), services.CC_LEG_ROLE: "supervisor"},
-            timeout=params.get("timeout"),
-        )
-        return {"uuid": leg_uuid}
-    raise ValueError(f"unknown command kind {kind!r}")
+    extension = params.get("extension")
+    leg_uuid = client.originate(
+        destination=params["destination"],
+        application=None if extension else params.get("application", "park"),
+        application_args=None if extension else params.get("application_args"),
+        extension=extension,
+        context=params.get("context", "default"),
+        origination_uuid=services.origination_uuid_for(command),
+        caller_id_name=params.get("caller_id_name"),
+        caller_id_number=params.get("caller_id_number"),
+        variables=_originate_variables(command),
+        timeout=params.get("timeout"),
+    )
+    return {"uuid": leg_uuid}
+
+
+def _bridge(client: FreeSwitchClient, command: CallCommand) -> dict[str, Any]:
+    client.uuid_bridge(uuid=command.params["uuid"], other_uuid=command.params["other_uuid"])
+    return {}
+
+
+def _transfer(client: FreeSwitchClient, command: CallCommand) -> dict[str, Any]:
+    params = command.params
+    client.uuid_transfer(
+        uuid=params["uuid"],
+        destination=params["destination"],
+        context=params.get("context", "default"),
+        leg=TransferLeg(params.get("leg", "aleg")),
+    )
+    return {}
+
+
+def _hangup(client: FreeSwitchClient, command: CallCommand) -> dict[str, Any]:
+    params = command.params
+    existed = client.uuid_kill(uuid=params["uuid"], cause=params.get("cause"), missing_ok=True)
+    return {"already_gone": not existed}
+
+
+def _hold(client: FreeSwitchClient, command: CallCommand) -> dict[str, Any]:
+    held = command.kind == CallCommand.Kind.HOLD
+    client.uuid_hold(uuid=command.params["uuid"], action=HoldAction.ON if held else HoldAction.OFF)
+    return {}
+
+
+def _record(client: FreeSwitchClient, command: CallCommand) -> dict[str, Any]:
+    params = command.params
+    client.uuid_record(
+        uuid=params["uuid"], action=_RECORD_ACTIONS[command.kind], path=params["path"]
+    )
+    return {"path": params["path"]}
+
+
+def _broadcast(client: FreeSwitchClient, command: CallCommand) -> dict[str, Any]:
+    params = command.params
+    client.uuid_broadcast(
+        uuid=params["uuid"], path=params["path"], leg=TransferLeg(params.get("leg", "aleg"))
+    )
+    return {}
+
+
+def _send_dtmf(client: FreeSwitchClient, command: CallCommand) -> dict[str, Any]:
+    client.uuid_send_dtmf(uuid=command.params["uuid"], digits=command.params["digits"])
+    return {}
+
+
+def _eavesdrop(client: FreeSwitchClient, command: CallCommand) -> dict[str, Any]:
+    params = command.params
+    leg_uuid = client.eavesdrop(
+        supervisor_destination=params["supervisor_destination"],
+        target_uuid=params["target_uuid"],
+        mode=_EAVESDROP_MODES[command.kind],
+        supervisor_uuid=services.origination_uuid_for(command),
+        variables={**_originate_variables(command), services.CC_LEG_ROLE: "supervisor"},
+        timeout=params.get("timeout"),
+    )
+    return {"uuid": leg_uuid}
 
 
 def _attended_transfer(client: FreeSwitchClient, command: CallCommand) -> dict[str, Any]:
@@ -169,22 +190,52 @@ def _attended_transfer(client: FreeSwitchClient, command: CallCommand) -> dict[s
     return {}
 
 
+_SENDERS: dict[str, Sender] = {
+    CallCommand.Kind.ORIGINATE: _originate,
+    CallCommand.Kind.BRIDGE: _bridge,
+    CallCommand.Kind.TRANSFER: _transfer,
+    CallCommand.Kind.ATTENDED_TRANSFER: _attended_transfer,
+    CallCommand.Kind.HANGUP: _hangup,
+    CallCommand.Kind.HOLD: _hold,
+    CallCommand.Kind.UNHOLD: _hold,
+    CallCommand.Kind.RECORD_START: _record,
+    CallCommand.Kind.RECORD_STOP: _record,
+    CallCommand.Kind.RECORD_MASK: _record,
+    CallCommand.Kind.RECORD_UNMASK: _record,
+    CallCommand.Kind.BROADCAST: _broadcast,
+    CallCommand.Kind.SEND_DTMF: _send_dtmf,
+    CallCommand.Kind.EAVESDROP: _eavesdrop,
+    CallCommand.Kind.WHISPER: _eavesdrop,
+    CallCommand.Kind.BARGE: _eavesdrop,
+}
+
+
+def send_command(command: CallCommand, client: FreeSwitchClient) -> dict[str, Any]:
+    """Send one command with the typed client; return its result (raise the typed error)."""
+    sender = _SENDERS.get(command.kind)
+    if sender is None:
+        raise ValueError(f"unknown command kind {command.kind!r}")
+    return sender(client, command)
+
+
+# Most specific first: CallFailed carries its own cause (USER_NOT_REGISTERED, NO_ANSWER, ...).
+_ERROR_CODES: tuple[tuple[type[Exception], str], ...] = (
+    (NoSuchChannel, "NO_SUCH_CHANNEL"),
+    (UsageError, "USAGE"),
+    (CommandNotFound, "COMMAND_NOT_FOUND"),
+    (CommandTimeout, "TIMEOUT"),
+    (ConnectionLost, "CONNECTION_LOST"),
+    (ValueError, "INVALID_PARAMS"),
+)
+
+
 def error_code_for(error: Exception) -> str:
     """Return the stable error code recorded for a FreeSWITCH error."""
     if isinstance(error, CallFailed) and error.cause:
         return error.cause
-    if isinstance(error, NoSuchChannel):
-        return "NO_SUCH_CHANNEL"
-    if isinstance(error, UsageError):
-        return "USAGE"
-    if isinstance(error, CommandNotFound):
-        return "COMMAND_NOT_FOUND"
-    if isinstance(error, CommandTimeout):
-        return "TIMEOUT"
-    if isinstance(error, ConnectionLost):
-        return "CONNECTION_LOST"
-    if isinstance(error, ValueError):
-        return "INVALID_PARAMS"
+    for error_type, code in _ERROR_CODES:
+        if isinstance(error, error_type):
+            return code
     return "COMMAND_ERROR"
 
 
@@ -192,12 +243,14 @@ def _unreachable_retry(command: CallCommand, reason: str) -> RunOutcome:
     if command.attempts >= MAX_UNREACHABLE_ATTEMPTS:
         return RunOutcome(
             services.call_command_record_result(
-                command_id=command.pk, succeeded=False, error_code="NODE_UNAVAILABLE",
+                command_id=command.pk,
+                succeeded=False,
+                error_code="NODE_UNAVAILABLE",
                 error_message=reason,
             )
         )
     services.call_command_release(command_id=command.pk)
-    return RunOutcome(command, retry_in=min(30.0, 2.0 ** command.attempts))
+    return RunOutcome(command, retry_in=min(30.0, 2.0**command.attempts))
 
 
 def run_call_command(command_id: int) -> RunOutcome:
@@ -215,7 +268,9 @@ def run_call_command(command_id: int) -> RunOutcome:
         logger.info("call command %s (%s) failed: %s", command.pk, command.kind, error)
         return RunOutcome(
             services.call_command_record_result(
-                command_id=command.pk, succeeded=False, error_code=error_code_for(error),
+                command_id=command.pk,
+                succeeded=False,
+                error_code=error_code_for(error),
                 error_message=str(error),
             )
         )

@@ -1,4 +1,4 @@
-"""Telephony domain events: what happened to calls, endpoints and commands, for the rest of the suite.
+"""Telephony domain events: what happened to calls, endpoints and commands, for other apps.
 
 Other apps subscribe in their ``AppConfig.ready``::
 
@@ -42,11 +42,26 @@ ENDPOINT_UNREGISTERED: Final = "endpoint.unregistered"
 COMMAND_SUCCEEDED: Final = "command.succeeded"
 COMMAND_FAILED: Final = "command.failed"
 
-KINDS: Final = frozenset({
-    CALL_CREATED, CALL_RINGING, CALL_ANSWERED, CALL_BRIDGED, CALL_UNBRIDGED, CALL_PARKED,
-    CALL_HELD, CALL_UNHELD, CALL_DTMF, CALL_RECORDING_STARTED, CALL_RECORDING_STOPPED,
-    CALL_HUNGUP, ENDPOINT_REGISTERED, ENDPOINT_UNREGISTERED, COMMAND_SUCCEEDED, COMMAND_FAILED,
-})
+KINDS: Final = frozenset(
+    {
+        CALL_CREATED,
+        CALL_RINGING,
+        CALL_ANSWERED,
+        CALL_BRIDGED,
+        CALL_UNBRIDGED,
+        CALL_PARKED,
+        CALL_HELD,
+        CALL_UNHELD,
+        CALL_DTMF,
+        CALL_RECORDING_STARTED,
+        CALL_RECORDING_STOPPED,
+        CALL_HUNGUP,
+        ENDPOINT_REGISTERED,
+        ENDPOINT_UNREGISTERED,
+        COMMAND_SUCCEEDED,
+        COMMAND_FAILED,
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,10 @@ from typing import Any
 
 import gevent
 import gevent.event
+from django.conf import settings
 from django.db import DatabaseError, close_old_connections, transaction
 
-from apps.telephony import listener, node_status, services
+from apps.telephony import domain_events, listener, node_status, services
 from apps.telephony.esl import (
     CommandError,
     ConnectionConfig,
@@ -54,19 +55,50 @@ STATUS_REFRESH_SECONDS = 30.0
 SNAPSHOT_SEQUENCE = "1"
 
 _CALLSTATE_ANSWER = {
-    "ACTIVE": "answered", "HELD": "answered", "EARLY": "early", "RINGING": "ringing",
-    "DOWN": "ringing", "RING_WAIT": "ringing",
+    "ACTIVE": "answered",
+    "HELD": "answered",
+    "EARLY": "early",
+    "RINGING": "ringing",
+    "DOWN": "ringing",
+    "RING_WAIT": "ringing",
 }
 
 
-@dataclass
-class Snapshot:
-    """What FreeSWITCH had right after a (re)connect."""
+def hold_music() -> str:
+    """Return what a parked caller hears (settings.FREESWITCH_HOLD_MUSIC)."""
+    return getattr(settings, "FREESWITCH_HOLD_MUSIC", "local_stream://moh")
 
-    taken_at: datetime
-    channels: list[dict[str, str]]
-    calls: list[dict[str, str]]
-    registrations: list[dict[str, str]] | None
+
+@dataclass(eq=False)
+class Snapshot:
+    """What FreeSWITCH had right after a (re)connect, and the legs it no longer had.
+
+    Two markers frame it in the buffer: ``SnapshotStart`` goes in *before* the ``show``
+    commands are sent and ``SnapshotEnd`` once their answers are in. At the start marker the
+    writer adopts the channels it did not know; at the end marker it closes the legs that were
+    open at the start, are absent from the snapshot, and still got no hangup event meanwhile.
+    """
+
+    taken_at: datetime | None = None
+    channels: list[dict[str, str]] = field(default_factory=list)
+    calls: list[dict[str, str]] = field(default_factory=list)
+    registrations: list[dict[str, str]] | None = None
+    failed: bool = False
+    ready: gevent.event.Event = field(default_factory=gevent.event.Event)
+    candidates: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True, eq=False)
+class SnapshotStart:
+    snapshot: Snapshot
+
+
+@dataclass(frozen=True, eq=False)
+class SnapshotEnd:
+    snapshot: Snapshot
+
+
+SNAPSHOT_WAIT_SECONDS = 60.0
 
 
 @dataclass
@@ -78,6 +110,7 @@ class IngestStats:
     dropped: int = 0
     batches: int = 0
     failed_batches: int = 0
+    skipped: int = 0
     resyncs: int = 0
     closed_by_resync: int = 0
     adopted_by_resync: int = 0
@@ -94,7 +127,7 @@ class IngestStats:
         if not self.lags:
             return None
         ordered = sorted(self.lags)
-        index = min(len(ordered) - 1, max(0, int(round(fraction * (len(ordered) - 1)))))
+        index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
         return ordered[index]
 
 
@@ -109,8 +142,10 @@ class NodeIngest:
         batch_size: int = 500,
         batch_wait: float = 0.05,
         connection_config: ConnectionConfig | None = None,
+        status_interval: float = STATUS_REFRESH_SECONDS,
     ) -> None:
         self.node = node
+        self.status_interval = status_interval
         self.buffer_size = buffer_size
         self.batch_size = batch_size
         self.batch_wait = batch_wait
@@ -152,7 +187,8 @@ class NodeIngest:
             if not self._writer.dead:
                 logger.error(
                     "node %s: %d buffered event(s) not written before shutdown",
-                    self.node.name, self.pending,
+                    self.node.name,
+                    self.pending,
                 )
                 self._writer.kill()
         if self._status is not None:
@@ -180,7 +216,9 @@ class NodeIngest:
             if not self._overflowed:
                 logger.critical(
                     "node %s: event buffer full (%d); dropping events until the writer "
-                    "catches up, then resynchronising", self.node.name, self.buffer_size,
+                    "catches up, then resynchronising",
+                    self.node.name,
+                    self.buffer_size,
                 )
             self._overflowed = True
             return
@@ -195,37 +233,52 @@ class NodeIngest:
         node_status.record_node_status(self.node.name, "down", reason)
 
     def _on_connected(self, connection: ESLConnection) -> None:
-        # Runs right after the subscription: everything later is in the stream behind this.
-        try:
-            snapshot = self.take_snapshot()
-        except (ESLError, ValueError) as error:
-            logger.error("node %s: resync snapshot failed: %s", self.node.name, error)
-            self._overflowed = True  # the writer retries the snapshot once it is idle
-            self._wake.set()
-            return
-        self._buffer.append((time.monotonic(), snapshot))
+        # Runs right after the subscription: later events are queued behind the start marker.
+        self.request_snapshot()
+
+    def _append(self, item: Any) -> None:
+        self._buffer.append((time.monotonic(), item))
         self._idle.clear()
         self._wake.set()
 
-    def take_snapshot(self) -> Snapshot:
+    def request_snapshot(self) -> Snapshot:
+        """Queue a resync: the start marker now, the end marker once FreeSWITCH answered."""
+        snapshot = Snapshot()
+        self._append(SnapshotStart(snapshot))
+
+        def fetch() -> None:
+            try:
+                self.fill_snapshot(snapshot)
+            except (ESLError, ValueError) as error:
+                logger.error("node %s: resync snapshot failed: %s", self.node.name, error)
+                snapshot.failed = True
+            finally:
+                snapshot.ready.set()
+                self._append(SnapshotEnd(snapshot))
+
+        gevent.spawn(fetch)
+        return snapshot
+
+    def fill_snapshot(self, snapshot: Snapshot) -> Snapshot:
         """Ask FreeSWITCH for its live channels, bridged calls and registrations."""
-        taken_at = datetime.now(tz=UTC)
-        channels = self.client.show_channels()
-        calls = self.client.show_calls()
+        snapshot.taken_at = datetime.now(tz=UTC)
+        snapshot.channels = self.client.show_channels()
+        snapshot.calls = self.client.show_calls()
         try:
-            registrations: list[dict[str, str]] | None = self.client.registrations()
+            snapshot.registrations = self.client.registrations()
         except CommandError:
-            registrations = None
-        return Snapshot(taken_at, channels, calls, registrations)
+            snapshot.registrations = None
+        snapshot.ready.set()
+        return snapshot
 
     # ------------------------------------------------------------- writer side
 
-    def _next_batch(self) -> tuple[list[float], list[Event]] | Snapshot | None:
+    def _next_batch(self) -> tuple[list[float], list[Event]] | SnapshotStart | SnapshotEnd | None:
         buffer = self._buffer
         if not buffer:
             return None
         first_arrival, first = buffer[0]
-        if isinstance(first, Snapshot):
+        if isinstance(first, SnapshotStart | SnapshotEnd):
             buffer.popleft()
             return first
         if len(buffer) < self.batch_size and not self._stopping:
@@ -236,7 +289,7 @@ class NodeIngest:
         batch: list[Event] = []
         while buffer and len(batch) < self.batch_size:
             arrival, item = buffer[0]
-            if isinstance(item, Snapshot):
+            if not isinstance(item, Event):
                 break
             buffer.popleft()
             arrivals.append(arrival)
@@ -247,8 +300,14 @@ class NodeIngest:
         while True:
             item = self._next_batch()
             if item is None:
-                if self._overflowed:
-                    self._resync_after_overflow()
+                if self._overflowed and self.connection.is_up:
+                    self._overflowed = False
+                    logger.warning(
+                        "node %s: resynchronising after dropping events (%d so far)",
+                        self.node.name,
+                        self.stats.dropped,
+                    )
+                    self.request_snapshot()
                     continue
                 self._idle.set()
                 if self._stopping:
@@ -256,8 +315,17 @@ class NodeIngest:
                 self._wake.clear()
                 self._wake.wait(1.0)
                 continue
-            if isinstance(item, Snapshot):
-                self._retrying(lambda item=item: self.apply_snapshot(item))
+            if isinstance(item, SnapshotStart):
+                snapshot = item.snapshot
+                snapshot.ready.wait(SNAPSHOT_WAIT_SECONDS)
+                if snapshot.failed or snapshot.taken_at is None:
+                    self._overflowed = True  # try again once idle
+                    continue
+                self._retrying(lambda snapshot=snapshot: self.apply_snapshot_start(snapshot))
+            elif isinstance(item, SnapshotEnd):
+                snapshot = item.snapshot
+                if not snapshot.failed and snapshot.taken_at is not None:
+                    self._retrying(lambda snapshot=snapshot: self.apply_snapshot_end(snapshot))
             else:
                 arrivals, batch = item
                 self._retrying(lambda batch=batch: self._write_batch(batch))
@@ -265,10 +333,33 @@ class NodeIngest:
                 self.stats.batches += 1
                 self.stats.record_lags(arrivals, time.monotonic())
 
-    def _write_batch(self, batch: list[Event]) -> None:
-        listener.process_batch(batch, node=self.node)
+    def play_hold_music(self, ledger: Ledger) -> None:
+        """Start hold music on callers just parked, before anyone hears they are waiting.
+
+        ``park`` supplies no media; a broadcast into the parked channel does, and it is queued
+        before ``call.parked`` is published, so the router cannot bridge the caller first.
+        """
+        music = hold_music()
+        targets = [
+            event.leg_uuid
+            for event in ledger.events
+            if event.kind == domain_events.CALL_PARKED
+            and event.leg_role == "caller"
+            and event.leg_uuid
+        ]
+        if not targets or not music or not self.connection.is_up:
+            return
+
+        def broadcast(uuid: str) -> None:
+            try:
+                self.client.uuid_broadcast(uuid=uuid, path=music)
+            except (ESLError, ValueError) as error:
+                logger.info("node %s: no hold music for %s: %s", self.node.name, uuid, error)
+
+        gevent.joinall([gevent.spawn(broadcast, uuid) for uuid in targets], timeout=5.0)
 
     def _retrying(self, work: Any) -> None:
+        """Run a write until the database takes it (a batch is never dropped for an outage)."""
         delay = 0.2
         while True:
             try:
@@ -278,74 +369,123 @@ class NodeIngest:
                 self.stats.failed_batches += 1
                 logger.error(
                     "node %s: writing a batch failed (%s); retrying in %.1f s",
-                    self.node.name, error, delay,
+                    self.node.name,
+                    error,
+                    delay,
                 )
                 close_old_connections()
                 gevent.sleep(delay)
                 delay = min(delay * 2, 10.0)
 
-    def _resync_after_overflow(self) -> None:
-        self._overflowed = False
-        if not self.connection.is_up:
-            return  # the next connect snapshots anyway
-        logger.warning("node %s: resynchronising after dropping %d event(s)",
-                       self.node.name, self.stats.dropped)
+    def _write_batch(self, batch: list[Event]) -> None:
         try:
-            snapshot = self.take_snapshot()
-        except (ESLError, ValueError) as error:
-            logger.error("node %s: resync snapshot failed: %s", self.node.name, error)
+            listener.process_batch(batch, node=self.node, before_publish=self.play_hold_music)
+        except DatabaseError:
+            raise
+        except Exception:
+            # A bug met by one event must not stop the node: write the others one by one,
+            # skip the culprit, and resynchronise what it would have told us.
+            logger.exception("node %s: a batch failed; isolating the event", self.node.name)
+            for event in batch:
+                try:
+                    listener.process_batch(
+                        [event], node=self.node, before_publish=self.play_hold_music
+                    )
+                except DatabaseError:
+                    raise
+                except Exception:
+                    self.stats.skipped += 1
+                    logger.exception("node %s: event skipped: %r", self.node.name, event)
             self._overflowed = True
-            gevent.sleep(1.0)
-            return
-        self._retrying(lambda: self.apply_snapshot(snapshot))
 
     def _status_loop(self) -> None:
+        # Refresh the status before it expires; a node that never came up is reported down.
         while True:
-            gevent.sleep(STATUS_REFRESH_SECONDS)
-            if self.connection.is_up:
-                try:
+            gevent.sleep(self.status_interval)
+            try:
+                if self.connection.is_up:
                     node_status.record_node_status(self.node.name, "up", "ESL session up")
-                except Exception:  # a status refresh must never stop the process
-                    logger.exception("node %s: status refresh failed", self.node.name)
+                else:
+                    detail = self.connection.stats.last_failure or "not connected"
+                    node_status.record_node_status(self.node.name, "down", detail)
+            except Exception:  # a status refresh must never stop the process
+                logger.exception("node %s: status refresh failed", self.node.name)
 
     # ------------------------------------------------------------------- resync
 
     def apply_snapshot(self, snapshot: Snapshot) -> services.ResyncResult:
-        """Reconcile our records with a snapshot of FreeSWITCH (one transaction)."""
+        """Reconcile our records with a filled snapshot at once (start and end together)."""
+        adopted = self.apply_snapshot_start(snapshot)
+        closed = self.apply_snapshot_end(snapshot)
+        return services.ResyncResult(closed=closed, adopted=adopted)
+
+    def apply_snapshot_start(self, snapshot: Snapshot) -> list[str]:
+        """Adopt the channels FreeSWITCH has and we do not; note the legs it no longer has."""
+        at = snapshot.taken_at or datetime.now(tz=UTC)
         with transaction.atomic():
             ledger = Ledger(self.node)
             services.ledger_load_open(ledger)
             live = {row["uuid"]: row for row in snapshot.channels if row.get("uuid")}
             ledger.prefetch(uuids=list(live))
-            closed = services.node_resync_close_missing(
-                ledger, live_uuids=set(live), at=snapshot.taken_at
-            )
+            snapshot.candidates = {
+                leg.uuid
+                for leg in ledger.legs.values()
+                if leg.ended_at is None and leg.uuid not in live
+            }
             unknown = [row for uuid, row in live.items() if ledger.leg(uuid) is None]
             # Originators first, so the legs they created join their calls.
-            unknown.sort(key=lambda row: (row.get("call_uuid") not in ("", row["uuid"]),
-                                          row.get("created_epoch", "")))
+            unknown.sort(
+                key=lambda row: (
+                    row.get("call_uuid") not in ("", row["uuid"]),
+                    row.get("created_epoch", ""),
+                )
+            )
             adoption = [
-                self._adoption_event(row, snapshot, dump=index < MAX_DUMPS_PER_RESYNC)
+                self._adoption_event(row, at, dump=index < MAX_DUMPS_PER_RESYNC)
                 for index, row in enumerate(unknown)
             ]
             listener.apply_events(adoption, node=self.node, ledger=ledger)
-            self._apply_bridges(ledger, snapshot)
+            self._apply_bridges(ledger, snapshot, at)
             ledger.flush()
             if snapshot.registrations is not None:
-                self._apply_registrations(ledger, snapshot)
+                self._apply_registrations(ledger, snapshot, at)
                 ledger.flush()
-            ledger.schedule_after_commit()
+            ledger.schedule_after_commit(self.play_hold_music)
         self.stats.resyncs += 1
-        self.stats.closed_by_resync += len(closed)
         self.stats.adopted_by_resync += len(unknown)
-        if closed or unknown:
+        if unknown:
             logger.warning(
-                "node %s: resync closed %d leg(s) that ended while away, adopted %d",
-                self.node.name, len(closed), len(unknown),
+                "node %s: resync adopted %d channel(s) that started while away",
+                self.node.name,
+                len(unknown),
             )
-        return services.ResyncResult(closed=closed, adopted=[row["uuid"] for row in unknown])
+        return [row["uuid"] for row in unknown]
 
-    def _adoption_event(self, row: dict[str, str], snapshot: Snapshot, *, dump: bool) -> Event:
+    def apply_snapshot_end(self, snapshot: Snapshot) -> list[str]:
+        """Close the legs the snapshot lacked that no hangup event closed meanwhile."""
+        if not snapshot.candidates:
+            return []
+        at = snapshot.taken_at or datetime.now(tz=UTC)
+        with transaction.atomic():
+            ledger = Ledger(self.node)
+            ledger.prefetch(uuids=snapshot.candidates)
+            closed = services.node_resync_close_missing(
+                ledger,
+                live_uuids={uuid for uuid in ledger.legs if uuid not in snapshot.candidates},
+                at=at,
+            )
+            ledger.flush()
+            ledger.schedule_after_commit()
+        self.stats.closed_by_resync += len(closed)
+        if closed:
+            logger.warning(
+                "node %s: resync closed %d leg(s) that ended while away",
+                self.node.name,
+                len(closed),
+            )
+        return closed
+
+    def _adoption_event(self, row: dict[str, str], at: datetime, *, dump: bool) -> Event:
         if dump:
             try:
                 headers = self.client.uuid_dump(uuid=row["uuid"])
@@ -354,13 +494,16 @@ class NodeIngest:
             if headers:
                 event = parse_json_event(_json_bytes(headers))
                 event.headers["Event-Name"] = "CHANNEL_DATA"
-                event.headers.setdefault("Event-Sequence", SNAPSHOT_SEQUENCE)
+                # Older than any real event: those queued behind the marker still apply.
+                event.headers["Event-Sequence"] = SNAPSHOT_SEQUENCE
+                if row.get("application") == "park":
+                    event.headers["variable_current_application"] = "park"
                 return event
         created = row.get("created_epoch", "")
         headers = {
             "Event-Name": "CHANNEL_DATA",
             "Event-Sequence": SNAPSHOT_SEQUENCE,
-            "Event-Date-Timestamp": str(int(snapshot.taken_at.timestamp() * 1_000_000)),
+            "Event-Date-Timestamp": str(int(at.timestamp() * 1_000_000)),
             "Unique-ID": row["uuid"],
             "Call-Direction": row.get("direction", "inbound"),
             "Channel-Name": row.get("name", ""),
@@ -373,11 +516,11 @@ class NodeIngest:
             ),
             "Answer-State": _CALLSTATE_ANSWER.get(row.get("callstate", ""), "ringing"),
             "Channel-Call-State": row.get("callstate", ""),
+            "variable_current_application": row.get("application", ""),
         }
         return Event(headers, None, "json")
 
-    def _apply_bridges(self, ledger: Ledger, snapshot: Snapshot) -> None:
-        at = snapshot.taken_at
+    def _apply_bridges(self, ledger: Ledger, snapshot: Snapshot, at: datetime) -> None:
         for row in snapshot.calls:
             a_uuid, b_uuid = row.get("uuid"), row.get("b_uuid")
             leg = ledger.leg(a_uuid)
@@ -388,12 +531,15 @@ class NodeIngest:
                     ledger, leg, other_uuid=b_uuid, at=at, sequence=int(SNAPSHOT_SEQUENCE)
                 )
 
-    def _apply_registrations(self, ledger: Ledger, snapshot: Snapshot) -> None:
-        live = {(row.get("reg_user", ""), row.get("realm", "")): row
-                for row in snapshot.registrations or []}
+    def _apply_registrations(self, ledger: Ledger, snapshot: Snapshot, at: datetime) -> None:
+        live = {
+            (row.get("reg_user", ""), row.get("realm", "")): row
+            for row in snapshot.registrations or []
+        }
         known = EndpointRegistration.objects.filter(node=self.node, is_registered=True)
         ledger.prefetch(
-            uuids=(), registration_users=[*live, *((r.username, r.realm) for r in known)],
+            uuids=(),
+            registration_users=[*live, *((r.username, r.realm) for r in known)],
             extensions=[user for user, _ in live],
         )
         for (username, realm), row in live.items():
@@ -401,20 +547,34 @@ class NodeIngest:
             if registration is not None and registration.is_registered:
                 continue
             expires = row.get("expires", "")
-            seconds = int(expires) - int(snapshot.taken_at.timestamp()) if expires.isdigit() else None
+            seconds = int(expires) - int(at.timestamp()) if expires.isdigit() else None
             services.endpoint_register(
-                ledger, username=username, realm=realm, registered=True,
-                contact=row.get("url", ""), network_ip=row.get("network_ip", ""),
-                user_agent="", expires_seconds=seconds if seconds and seconds > 0 else None,
-                at=snapshot.taken_at, sequence=0, core_uuid="",
+                ledger,
+                username=username,
+                realm=realm,
+                registered=True,
+                contact=row.get("url", ""),
+                network_ip=row.get("network_ip", ""),
+                user_agent="",
+                expires_seconds=seconds if seconds and seconds > 0 else None,
+                at=at,
+                sequence=0,
+                core_uuid="",
             )
         for registration in known:
             if (registration.username, registration.realm) not in live:
                 services.endpoint_register(
-                    ledger, username=registration.username, realm=registration.realm,
-                    registered=False, contact=registration.contact,
-                    network_ip=registration.network_ip, user_agent=registration.user_agent,
-                    expires_seconds=None, at=snapshot.taken_at, sequence=0, core_uuid="",
+                    ledger,
+                    username=registration.username,
+                    realm=registration.realm,
+                    registered=False,
+                    contact=registration.contact,
+                    network_ip=registration.network_ip,
+                    user_agent=registration.user_agent,
+                    expires_seconds=None,
+                    at=at,
+                    sequence=0,
+                    core_uuid="",
                 )
 
 

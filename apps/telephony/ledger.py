@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -39,19 +39,21 @@ logger = logging.getLogger(__name__)
 
 # Kinds pushed to the agent's and the team's browsers when they happen on an agent's leg.
 # DTMF is never pushed: digits typed in an IVR may be card numbers.
-PUSHED_KINDS = frozenset({
-    domain_events.CALL_RINGING,
-    domain_events.CALL_ANSWERED,
-    domain_events.CALL_BRIDGED,
-    domain_events.CALL_UNBRIDGED,
-    domain_events.CALL_HELD,
-    domain_events.CALL_UNHELD,
-    domain_events.CALL_RECORDING_STARTED,
-    domain_events.CALL_RECORDING_STOPPED,
-    domain_events.CALL_HUNGUP,
-    domain_events.ENDPOINT_REGISTERED,
-    domain_events.ENDPOINT_UNREGISTERED,
-})
+PUSHED_KINDS = frozenset(
+    {
+        domain_events.CALL_RINGING,
+        domain_events.CALL_ANSWERED,
+        domain_events.CALL_BRIDGED,
+        domain_events.CALL_UNBRIDGED,
+        domain_events.CALL_HELD,
+        domain_events.CALL_UNHELD,
+        domain_events.CALL_RECORDING_STARTED,
+        domain_events.CALL_RECORDING_STOPPED,
+        domain_events.CALL_HUNGUP,
+        domain_events.ENDPOINT_REGISTERED,
+        domain_events.ENDPOINT_UNREGISTERED,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,9 @@ class Ledger:
     def _remember_leg(self, leg: CallLeg) -> None:
         if leg.uuid in self.legs:
             return
+        # One Python object per call row: select_related gives each leg its own copy, and two
+        # copies would overwrite each other's changes at flush.
+        leg.call = self.calls[leg.call.uuid]
         self.legs[leg.uuid] = leg
         self.call_legs[leg.call.uuid].append(leg)
 
@@ -157,9 +162,7 @@ class Ledger:
         if not users:
             return
         names = {username for username, _ in users}
-        for registration in EndpointRegistration.objects.filter(
-            node=self.node, username__in=names
-        ):
+        for registration in EndpointRegistration.objects.filter(node=self.node, username__in=names):
             self.registrations[(registration.username, registration.realm)] = registration
 
     def load_recordings(self, calls: Iterable[Call]) -> None:
@@ -197,9 +200,10 @@ class Ledger:
 
     def leg_recordings(self, leg: CallLeg) -> list[CallRecording]:
         """Return the recordings of a leg (its call's recordings must have been loaded)."""
-        return [*self.recordings.get(leg.pk, []), *(
-            recording for recording in self.new_recordings if recording.leg is leg
-        )]
+        return [
+            *self.recordings.get(leg.pk, []),
+            *(recording for recording in self.new_recordings if recording.leg is leg),
+        ]
 
     def registration(self, username: str, realm: str) -> EndpointRegistration | None:
         """Return the registration row of a directory user, loading it if needed."""
@@ -261,7 +265,7 @@ class Ledger:
             call_id=None,
             call_uuid=call.uuid if call is not None else None,
             leg_uuid=leg.uuid if leg is not None else None,
-            leg_role=leg.role if leg is not None else None,
+            leg_role=str(leg.role) if leg is not None else None,
             agent_id=agent_id if agent_id is not None else (leg.agent_id if leg else None),
             data=data or {},
         )
@@ -271,7 +275,10 @@ class Ledger:
     # ------------------------------------------------------------------ saving
 
     def flush(self) -> None:
-        """Write every new and changed row (call inside the batch's transaction)."""
+        """Write every new and changed row (call inside the batch's transaction).
+
+        Flushing again writes only what changed since the previous flush.
+        """
         if self.new_calls:
             Call.objects.bulk_create(self.new_calls)
         if self.new_legs:
@@ -302,17 +309,32 @@ class Ledger:
                 update_conflicts=True,
                 unique_fields=["leg"],
                 update_fields=[
-                    "answered_at", "ended_at", "duration", "billsec", "hangup_cause",
-                    "hangup_cause_q850", "sip_hangup_disposition", "recording_path", "source",
-                    "caller", "callee",
+                    "answered_at",
+                    "ended_at",
+                    "duration",
+                    "billsec",
+                    "hangup_cause",
+                    "hangup_cause_q850",
+                    "sip_hangup_disposition",
+                    "recording_path",
+                    "source",
+                    "caller",
+                    "callee",
                 ],
             )
+        self.new_calls = []
+        self.new_legs = []
+        self.new_recordings = []
+        self.new_registrations = []
+        self._dirty.clear()
+        self.cdrs.clear()
         self._prepare_announcements()
 
     def _prepare_announcements(self) -> None:
-        for event, call in self._pending:
+        for pending, call in self._pending:
+            event = pending
             if call is not None and call.pk is not None:
-                event = dataclasses.replace(event, call_id=call.pk)
+                event = dataclasses.replace(pending, call_id=call.pk)
             self.events.append(event)
             if event.kind in PUSHED_KINDS:
                 self._queue_pushes(event)
@@ -335,14 +357,23 @@ class Ledger:
         if agent.team_id is not None:
             self.pushes.append((realtime.team_group(agent.team_id), event.kind, payload))
 
-    def after_commit(self) -> None:
-        """Send the browser pushes and publish the domain events (once committed)."""
+    def after_commit(self, before_publish: Callable[[Ledger], None] | None = None) -> None:
+        """Send the browser pushes and publish the domain events (once committed).
+
+        ``before_publish(ledger)`` runs first: what must reach FreeSWITCH before any subscriber
+        can react (hold music for a parked caller, before the router may bridge it).
+        """
+        if before_publish is not None:
+            try:
+                before_publish(self)
+            except Exception:  # announcing must go on whatever the hook does
+                logger.exception("before_publish hook failed")
         send_pushes(self.pushes)
         domain_events.publish_all(self.events)
 
-    def schedule_after_commit(self) -> None:
+    def schedule_after_commit(self, before_publish: Callable[[Ledger], None] | None = None) -> None:
         """Release announcements when the surrounding transaction commits."""
-        transaction.on_commit(self.after_commit)
+        transaction.on_commit(lambda: self.after_commit(before_publish))
 
 
 def send_pushes(pushes: list[tuple[str, str, dict[str, Any]]]) -> None:

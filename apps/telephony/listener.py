@@ -136,19 +136,27 @@ def on_channel_data(ledger: Ledger, event: Event) -> None:
         services.leg_ring(ledger, leg, at=at, sequence=sequence, early_media=True)
     if headers.get("Channel-Call-State") == "HELD":
         services.leg_hold(ledger, leg, held=True, at=at, sequence=sequence)
+    if headers.get("variable_current_application") == "park":
+        # A caller who waited parked while nobody listened still waits: announce it.
+        services.leg_park(ledger, leg, at=at, sequence=sequence)
 
 
 def on_progress(ledger: Ledger, event: Event) -> None:
     leg = _observe(ledger, event)
     services.leg_ring(
-        ledger, leg, at=_event_time(event), sequence=_sequence(event),
+        ledger,
+        leg,
+        at=_event_time(event),
+        sequence=_sequence(event),
         early_media=event.name == "CHANNEL_PROGRESS_MEDIA",
     )
 
 
 def on_answer(ledger: Ledger, event: Event) -> None:
     leg = _observe(ledger, event)
-    at = services.from_microseconds(event.headers.get("Caller-Channel-Answered-Time")) or _event_time(event)
+    at = services.from_microseconds(
+        event.headers.get("Caller-Channel-Answered-Time")
+    ) or _event_time(event)
     services.leg_answer(ledger, leg, at=at, sequence=_sequence(event))
 
 
@@ -173,7 +181,10 @@ def on_bridge(ledger: Ledger, event: Event) -> None:
 def on_unbridge(ledger: Ledger, event: Event) -> None:
     leg = _observe(ledger, event)
     services.leg_unbridge(
-        ledger, leg, other_uuid=_bridge_partner(event, leg.uuid), at=_event_time(event),
+        ledger,
+        leg,
+        other_uuid=_bridge_partner(event, leg.uuid),
+        at=_event_time(event),
         sequence=_sequence(event),
     )
 
@@ -191,7 +202,10 @@ def on_unpark(ledger: Ledger, event: Event) -> None:
 def on_hold(ledger: Ledger, event: Event) -> None:
     leg = _observe(ledger, event)
     services.leg_hold(
-        ledger, leg, held=event.name == "CHANNEL_HOLD", at=_event_time(event),
+        ledger,
+        leg,
+        held=event.name == "CHANNEL_HOLD",
+        at=_event_time(event),
         sequence=_sequence(event),
     )
 
@@ -201,8 +215,12 @@ def on_dtmf(ledger: Ledger, event: Event) -> None:
     digit = event.headers.get("DTMF-Digit", "")
     if digit:
         services.leg_dtmf(
-            ledger, leg, digit=digit, source=event.headers.get("DTMF-Source", ""),
-            at=_event_time(event), sequence=_sequence(event),
+            ledger,
+            leg,
+            digit=digit,
+            source=event.headers.get("DTMF-Source", ""),
+            at=_event_time(event),
+            sequence=_sequence(event),
         )
 
 
@@ -223,7 +241,11 @@ def on_record_stop(ledger: Ledger, event: Event) -> None:
     # RECORD_STOP's record_ms belongs to the file it names (RECORD_START may carry stale ones).
     record_ms = event.headers.get("variable_record_ms", "")
     services.recording_stop(
-        ledger, leg, path=path, at=_event_time(event), sequence=_sequence(event),
+        ledger,
+        leg,
+        path=path,
+        at=_event_time(event),
+        sequence=_sequence(event),
         duration_ms=int(record_ms) if record_ms.isdigit() else None,
     )
 
@@ -240,7 +262,10 @@ def _hangup_time(event: Event) -> datetime:
 def on_hangup(ledger: Ledger, event: Event) -> None:
     leg = _observe(ledger, event)
     services.leg_hangup(
-        ledger, leg, cause=event.headers.get("Hangup-Cause", ""), at=_hangup_time(event),
+        ledger,
+        leg,
+        cause=event.headers.get("Hangup-Cause", ""),
+        at=_hangup_time(event),
         sequence=_sequence(event),
     )
 
@@ -373,8 +398,9 @@ def _prefetch(ledger: Ledger, events: Sequence[Event]) -> None:
     )
 
 
-def apply_events(events: Iterable[Event], *, node: FreeswitchNode, ledger: Ledger | None = None
-                 ) -> Ledger:
+def apply_events(
+    events: Iterable[Event], *, node: FreeswitchNode, ledger: Ledger | None = None
+) -> Ledger:
     """Apply events to a ledger and save it; the caller owns the transaction."""
     ordered = [event for event in _ordered(events) if event.routing_key in HANDLERS]
     ledger = ledger or Ledger(node)
@@ -387,11 +413,16 @@ def apply_events(events: Iterable[Event], *, node: FreeswitchNode, ledger: Ledge
     return ledger
 
 
-def process_batch(events: Iterable[Event], *, node: FreeswitchNode) -> Ledger:
+def process_batch(
+    events: Iterable[Event],
+    *,
+    node: FreeswitchNode,
+    before_publish: Callable[[Ledger], None] | None = None,
+) -> Ledger:
     """Apply a batch of events in one transaction; announce what changed after commit."""
     with transaction.atomic():
         ledger = apply_events(events, node=node)
-        ledger.schedule_after_commit()
+        ledger.schedule_after_commit(before_publish)
     return ledger
 
 

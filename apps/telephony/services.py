@@ -134,8 +134,10 @@ def _leg_create(ledger: Ledger, info: ChannelInfo, *, sequence: int, at: datetim
             role = CallLeg.Role.CALLEE
     dialed_user = variables.get("dialed_user")
     endpoint = (
-        f"user/{agent.extension}" if agent is not None
-        else f"user/{dialed_user}" if dialed_user
+        f"user/{agent.extension}"
+        if agent is not None
+        else f"user/{dialed_user}"
+        if dialed_user
         else info.channel_name
     )
     leg = CallLeg(
@@ -239,15 +241,18 @@ def _call_capture_variables(
 
 
 def _set_state(ledger: Ledger, leg: CallLeg, state: str, *, sequence: int) -> bool:
-    """Move a live leg to a state if this event is newer than the last state change."""
+    """Move a live leg to a state if this event is newer than the last state change.
+
+    Return True when the state value changed (not merely re-confirmed).
+    """
     if leg.ended_at is not None or sequence <= leg.state_sequence:
         return False
     leg.state_sequence = sequence
-    changed = ["state_sequence"]
-    if leg.state != state:
-        leg.state = state
-        changed.append("state")
-    ledger.changed(leg, *changed)
+    if leg.state == state:
+        ledger.changed(leg, "state_sequence")
+        return False
+    leg.state = state
+    ledger.changed(leg, "state_sequence", "state")
     return True
 
 
@@ -261,8 +266,10 @@ def _call_refresh(ledger: Ledger, call: Call) -> bool:
     open_legs = [leg for leg in legs if leg.ended_at is None]
     ended_now = False
     if open_legs:
-        reference = a_leg if a_leg.ended_at is None else next(
-            (leg for leg in open_legs if leg.state == CallState.BRIDGED), open_legs[0]
+        reference = (
+            a_leg
+            if a_leg.ended_at is None
+            else next((leg for leg in open_legs if leg.state == CallState.BRIDGED), open_legs[0])
         )
         state = reference.state
     else:
@@ -329,7 +336,10 @@ def leg_bridge(
             ledger.changed(this, "bridged_at")
     if applied:
         ledger.emit(
-            events.CALL_BRIDGED, at=at, call=leg.call, leg=leg,
+            events.CALL_BRIDGED,
+            at=at,
+            call=leg.call,
+            leg=leg,
             data={"other_leg_uuid": other_uuid},
         )
     _call_refresh(ledger, leg.call)
@@ -354,7 +364,10 @@ def leg_unbridge(
             _set_state(ledger, this, CallState.ANSWERED, sequence=sequence)
     if applied:
         ledger.emit(
-            events.CALL_UNBRIDGED, at=at, call=leg.call, leg=leg,
+            events.CALL_UNBRIDGED,
+            at=at,
+            call=leg.call,
+            leg=leg,
             data={"other_leg_uuid": other_uuid},
         )
     _call_refresh(ledger, leg.call)
@@ -367,7 +380,10 @@ def leg_park(ledger: Ledger, leg: CallLeg, *, at: datetime, sequence: int) -> No
     if _set_state(ledger, leg, CallState.PARKED, sequence=sequence):
         call = leg.call
         ledger.emit(
-            events.CALL_PARKED, at=at, call=call, leg=leg,
+            events.CALL_PARKED,
+            at=at,
+            call=call,
+            leg=leg,
             data={
                 "queue": call.queue_slug,
                 "cc": dict(call.cc_variables),
@@ -419,13 +435,15 @@ def recording_start(
     if any(recording.start_sequence == sequence for recording in recordings):
         return
     recording = CallRecording(
-        node=ledger.node, call=leg.call, leg=leg, path=path[:500], started_at=at,
+        node=ledger.node,
+        call=leg.call,
+        leg=leg,
+        path=path[:500],
+        started_at=at,
         start_sequence=sequence,
     )
     ledger.add_recording(recording)
-    ledger.emit(
-        events.CALL_RECORDING_STARTED, at=at, call=leg.call, leg=leg, data={"path": path}
-    )
+    ledger.emit(events.CALL_RECORDING_STARTED, at=at, call=leg.call, leg=leg, data={"path": path})
 
 
 def recording_stop(
@@ -442,8 +460,10 @@ def recording_stop(
     if any(recording.stop_sequence == sequence for recording in recordings):
         return
     candidates = [
-        recording for recording in recordings
-        if recording.path == path and recording.stop_sequence is None
+        recording
+        for recording in recordings
+        if recording.path == path
+        and recording.stop_sequence is None
         and recording.start_sequence < sequence
     ]
     if candidates:
@@ -452,7 +472,11 @@ def recording_stop(
         # The start happened while we were away: keep the file, dated from its length.
         started = at - timedelta(milliseconds=duration_ms or 0)
         recording = CallRecording(
-            node=ledger.node, call=leg.call, leg=leg, path=path[:500], started_at=started,
+            node=ledger.node,
+            call=leg.call,
+            leg=leg,
+            path=path[:500],
+            started_at=started,
             start_sequence=sequence - 1,
         )
         ledger.add_recording(recording)
@@ -461,14 +485,15 @@ def recording_stop(
     recording.duration_ms = duration_ms
     ledger.changed(recording, "stopped_at", "stop_sequence", "duration_ms")
     ledger.emit(
-        events.CALL_RECORDING_STOPPED, at=at, call=leg.call, leg=leg,
+        events.CALL_RECORDING_STOPPED,
+        at=at,
+        call=leg.call,
+        leg=leg,
         data={"path": path, "duration_ms": duration_ms},
     )
 
 
-def leg_hangup(
-    ledger: Ledger, leg: CallLeg, *, cause: str, at: datetime, sequence: int
-) -> None:
+def leg_hangup(ledger: Ledger, leg: CallLeg, *, cause: str, at: datetime, sequence: int) -> None:
     """Record that a leg hung up (CHANNEL_HANGUP or CHANNEL_HANGUP_COMPLETE).
 
     A leg closed by a resync (cause LOST_WHILE_DISCONNECTED) takes the real time and cause when
@@ -493,7 +518,10 @@ def leg_hangup(
         return
     ended_now = _call_refresh(ledger, call)
     ledger.emit(
-        events.CALL_HUNGUP, at=at, call=call, leg=leg,
+        events.CALL_HUNGUP,
+        at=at,
+        call=call,
+        leg=leg,
         data={
             "hangup_cause": leg.hangup_cause,
             "call_ended": ended_now,
@@ -523,9 +551,9 @@ def cdr_write(
 ) -> Cdr:
     """Write (or replace) the CDR of a leg; the leg's recording path goes with it."""
     recordings = ledger.leg_recordings(leg) or [
-        recording for other in ledger.legs_of(leg.call) for recording in ledger.leg_recordings(
-            other
-        )
+        recording
+        for other in ledger.legs_of(leg.call)
+        for recording in ledger.leg_recordings(other)
     ]
     recording_path = recordings[-1].path if recordings else ""
     cdr = Cdr(
@@ -599,13 +627,23 @@ def endpoint_register(
     registration.changed_at = at
     registration.agent_id = agent.id if agent is not None else None
     ledger.changed(
-        registration, "core_uuid", "last_event_sequence", "is_registered", "contact", "network_ip",
-        "user_agent", "expires_at", "changed_at", "agent",
+        registration,
+        "core_uuid",
+        "last_event_sequence",
+        "is_registered",
+        "contact",
+        "network_ip",
+        "user_agent",
+        "expires_at",
+        "changed_at",
+        "agent",
     )
     if was_registered != registered or registered:
         kind = events.ENDPOINT_REGISTERED if registered else events.ENDPOINT_UNREGISTERED
         ledger.emit(
-            kind, at=at, agent_id=agent.id if agent is not None else None,
+            kind,
+            at=at,
+            agent_id=agent.id if agent is not None else None,
             data={"username": username, "realm": realm, "contact": contact},
         )
 
@@ -619,9 +657,7 @@ class ResyncResult:
     adopted: list[str] = field(default_factory=list)
 
 
-def node_resync_close_missing(
-    ledger: Ledger, *, live_uuids: set[str], at: datetime
-) -> list[str]:
+def node_resync_close_missing(ledger: Ledger, *, live_uuids: set[str], at: datetime) -> list[str]:
     """Close the open legs FreeSWITCH no longer has: they ended while nobody listened.
 
     The ledger must hold every open leg of the node (``ledger_load_open``). Each gets the
@@ -731,7 +767,9 @@ def origination_uuid_for(command: CallCommand) -> str:
     the same uuid: a second originate while the first channel lives is refused by FreeSWITCH,
     and a leg with that uuid in our records proves the call was placed.
     """
-    return str(uuid_module.uuid5(uuid_module.NAMESPACE_URL, f"cc-command:{command.idempotency_key}"))
+    return str(
+        uuid_module.uuid5(uuid_module.NAMESPACE_URL, f"cc-command:{command.idempotency_key}")
+    )
 
 
 def call_command_request(
@@ -753,8 +791,9 @@ def call_command_request(
     params = dict(params)
     _validate_params(kind, params)
     if not idempotency_key or len(idempotency_key) > 200:
-        raise InvalidInput(_("An idempotency key of 1 to 200 characters is required."),
-                           field="idempotency_key")
+        raise InvalidInput(
+            _("An idempotency key of 1 to 200 characters is required."), field="idempotency_key"
+        )
     existing = CallCommand.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return _same_command_or_conflict(existing, kind=kind, params=params)
@@ -803,10 +842,16 @@ SEND_LEASE_SECONDS = 15.0
 
 def _lease_seconds(command: CallCommand) -> float:
     timeout = command.params.get("timeout") or 60
-    if command.kind in (
-        CallCommand.Kind.ORIGINATE, CallCommand.Kind.EAVESDROP, CallCommand.Kind.WHISPER,
-        CallCommand.Kind.BARGE,
-    ) or command.params.get("action") == "start":
+    if (
+        command.kind
+        in (
+            CallCommand.Kind.ORIGINATE,
+            CallCommand.Kind.EAVESDROP,
+            CallCommand.Kind.WHISPER,
+            CallCommand.Kind.BARGE,
+        )
+        or command.params.get("action") == "start"
+    ):
         return float(timeout) + 30.0
     return SEND_LEASE_SECONDS
 
@@ -877,8 +922,14 @@ def _command_finish(
     command.error_message = error_message
     command.completed_at = timezone.now()
     command.save(
-        update_fields=["status", "result", "error_code", "error_message", "completed_at",
-                       "updated_at"]
+        update_fields=[
+            "status",
+            "result",
+            "error_code",
+            "error_message",
+            "completed_at",
+            "updated_at",
+        ]
     )
     kind = events.COMMAND_SUCCEEDED if succeeded else events.COMMAND_FAILED
     call = command.call
@@ -921,15 +972,20 @@ def call_command_record_result(
     error_message: str = "",
 ) -> CallCommand:
     """Record how FreeSWITCH answered a sent command and announce it (after commit)."""
-    command = CallCommand.objects.select_for_update().select_related("call", "node").get(
-        pk=command_id
+    command = (
+        CallCommand.objects.select_for_update(of=("self",))
+        .select_related("call", "node")
+        .get(pk=command_id)
     )
     if command.is_final:
         return command
     if succeeded:
         _apply_command_side_effects(command, result or {})
     return _command_finish(
-        command, succeeded=succeeded, result=result, error_code=error_code,
+        command,
+        succeeded=succeeded,
+        result=result,
+        error_code=error_code,
         error_message=error_message,
     )
 

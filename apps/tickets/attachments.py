@@ -73,6 +73,12 @@ def allowed_types() -> dict[str, str]:
     return dict(getattr(settings, "TICKETS_ATTACHMENT_TYPES", ATTACHMENT_TYPES))
 
 
+def _human_size(size: int) -> str:
+    if size >= 2**20:
+        return f"{size / 2**20:g} MiB"
+    return f"{size / 2**10:g} KiB"
+
+
 def attachment_check(*, filename: str, size: int, head: bytes) -> str:
     """Return the content type for an upload, or raise InvalidInput(field="file") saying why not.
 
@@ -82,7 +88,7 @@ def attachment_check(*, filename: str, size: int, head: bytes) -> str:
         raise InvalidInput(_("The file is empty."), field="file")
     if size > max_bytes():
         raise InvalidInput(
-            _("The file is larger than %(limit)s MiB.") % {"limit": round(max_bytes() / 2**20, 1)},
+            _("The file is larger than %(limit)s.") % {"limit": _human_size(max_bytes())},
             field="file",
         )
     suffix = PurePath(filename).suffix.lower()

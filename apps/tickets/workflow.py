@@ -44,7 +44,7 @@ def transition_target(status: str, action: str, *, pending_reason: str = "") -> 
     sources, target = TRANSITIONS[action]
     if status not in sources:
         raise Conflict(
-            _("A %(status)s ticket cannot be changed with '%(action)s'.")
+            _("'%(action)s' is not possible for a ticket in status %(status)s.")
             % {"status": Status(status).label, "action": action},
             code="illegal_transition",
         )

@@ -155,13 +155,13 @@ def test_staff_find_internal_articles_too(cast, library, who):
 
 
 def test_drafts_are_found_by_editors_only(cast, library):
-    make_article(title="Refund for gift cards", body="Gift cards are not refundable.",
-                 published=False)
+    make_article(
+        title="Refund for gift cards", body="Gift cards are not refundable.", published=False
+    )
 
     agent_hits = article_search(actor=cast.agent_a1.user, query="gift", status="draft")
     editor_hits = article_search(actor=cast.supervisor_a, query="gift", status="draft")
-    editor_published = article_search(actor=cast.supervisor_a, query="gift",
-                                      status="published")
+    editor_published = article_search(actor=cast.supervisor_a, query="gift", status="published")
 
     assert _titles(agent_hits) == []
     assert _titles(editor_hits) == ["Refund for gift cards"]
@@ -176,7 +176,8 @@ def test_a_user_without_a_role_finds_nothing(library):
 
 def test_an_edit_is_searchable_at_once(cast, library):
     article_update(
-        actor=cast.supervisor_a, article=library["refund_zh"],
+        actor=cast.supervisor_a,
+        article=library["refund_zh"],
         body="退款将在五个工作日内到账。",
     )
 
@@ -194,7 +195,8 @@ def test_an_unpublished_article_disappears_from_agents_searches(cast, library):
 
 def test_making_an_article_internal_hides_every_language_from_api_clients(cast, library):
     article_group_update(
-        actor=cast.supervisor_a, group=library["refund_en"].group,
+        actor=cast.supervisor_a,
+        group=library["refund_en"].group,
         visibility=Visibility.INTERNAL,
     )
 

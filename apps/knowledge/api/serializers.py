@@ -11,13 +11,13 @@ from apps.knowledge.services import MAX_TAG_LENGTH, MAX_TAGS
 LANGUAGE_CHOICES = [code for code, _name in settings.LANGUAGES]
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class ArticleCategorySerializer(serializers.ModelSerializer):
     class Meta:
         model = Category
         fields = ["id", "name", "slug", "description"]
 
 
-class VariantSerializer(serializers.ModelSerializer):
+class ArticleVariantSerializer(serializers.ModelSerializer):
     class Meta:
         model = Article
         fields = ["id", "language", "title", "status"]
@@ -28,15 +28,29 @@ class ArticleSerializer(serializers.ModelSerializer):
 
     key = serializers.CharField(source="group.key", read_only=True)
     group = serializers.IntegerField(source="group_id", read_only=True)
-    category = CategorySerializer(source="group.category", read_only=True, allow_null=True)
+    category = ArticleCategorySerializer(source="group.category", read_only=True, allow_null=True)
     visibility = serializers.CharField(source="group.visibility", read_only=True)
 
     class Meta:
         model = Article
         fields = [
-            "id", "group", "key", "language", "title", "summary", "tags", "category",
-            "visibility", "status", "version", "published_at", "updated_at", "helpful_count",
-            "not_helpful_count", "open_count", "ticket_link_count",
+            "id",
+            "group",
+            "key",
+            "language",
+            "title",
+            "summary",
+            "tags",
+            "category",
+            "visibility",
+            "status",
+            "version",
+            "published_at",
+            "updated_at",
+            "helpful_count",
+            "not_helpful_count",
+            "open_count",
+            "ticket_link_count",
         ]
         read_only_fields = fields
 
@@ -50,9 +64,9 @@ class ArticleDetailSerializer(ArticleSerializer):
         fields = [*ArticleSerializer.Meta.fields, "body", "variants"]
         read_only_fields = fields
 
-    @extend_schema_field(VariantSerializer(many=True))
+    @extend_schema_field(ArticleVariantSerializer(many=True))
     def get_variants(self, article: Article) -> list[dict]:
-        return VariantSerializer(self.context.get("variants", []), many=True).data
+        return ArticleVariantSerializer(self.context.get("variants", []), many=True).data
 
 
 class TagsField(serializers.ListField):
@@ -74,8 +88,9 @@ class ArticleCreateSerializer(serializers.Serializer):
     summary = serializers.CharField(required=False, allow_blank=True, default="")
     body = serializers.CharField()
     tags = TagsField(required=False, default=list)
-    change_note = serializers.CharField(max_length=300, required=False, allow_blank=True,
-                                        default="")
+    change_note = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
 
 
 class ArticleUpdateSerializer(serializers.Serializer):
@@ -84,34 +99,48 @@ class ArticleUpdateSerializer(serializers.Serializer):
     body = serializers.CharField(required=False)
     tags = TagsField(required=False)
     category = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Category.objects.all(), required=False, allow_null=True,
+        slug_field="slug",
+        queryset=Category.objects.all(),
+        required=False,
+        allow_null=True,
         help_text=_("Shared by every language of the article."),
     )
     visibility = serializers.ChoiceField(
-        choices=Visibility.choices, required=False,
+        choices=Visibility.choices,
+        required=False,
         help_text=_("Shared by every language of the article."),
     )
-    change_note = serializers.CharField(max_length=300, required=False, allow_blank=True,
-                                        default="")
+    change_note = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
 
 
-class VersionSerializer(serializers.ModelSerializer):
-    created_by = serializers.CharField(source="created_by.username", read_only=True,
-                                       default=None)
+class ArticleVersionSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
 
     class Meta:
         model = ArticleVersion
-        fields = ["number", "title", "summary", "body", "tags", "change_note", "restored_from",
-                  "created_by", "created_at"]
+        fields = [
+            "number",
+            "title",
+            "summary",
+            "body",
+            "tags",
+            "change_note",
+            "restored_from",
+            "created_by",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
-class RestoreSerializer(serializers.Serializer):
-    change_note = serializers.CharField(max_length=300, required=False, allow_blank=True,
-                                        default="")
+class ArticleRestoreSerializer(serializers.Serializer):
+    change_note = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
 
 
-class SearchParamsSerializer(serializers.Serializer):
+class ArticleSearchParamsSerializer(serializers.Serializer):
     q = serializers.CharField(max_length=500)
     language = serializers.ChoiceField(choices=LANGUAGE_CHOICES, required=False)
     category = serializers.SlugField(required=False)
@@ -126,53 +155,54 @@ class ArticleHitSerializer(serializers.Serializer):
     article = ArticleSerializer()
 
 
-class SuggestSerializer(serializers.Serializer):
+class ArticleSuggestSerializer(serializers.Serializer):
     ivr_path = serializers.ListField(
-        child=serializers.CharField(max_length=200), max_length=20, required=False, default=list,
+        child=serializers.CharField(max_length=200),
+        max_length=20,
+        required=False,
+        default=list,
         help_text=_("Labels of the IVR choices the caller made, in order."),
     )
-    queue_name = serializers.CharField(max_length=200, required=False, allow_blank=True,
-                                       default="")
-    queue_slug = serializers.CharField(max_length=100, required=False, allow_blank=True,
-                                       default="")
+    queue_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    queue_slug = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     skills = serializers.ListField(
         child=serializers.CharField(max_length=100), max_length=30, required=False, default=list
     )
-    language = serializers.CharField(max_length=10, required=False, allow_blank=True,
-                                     default="")
-    ticket_subject = serializers.CharField(max_length=300, required=False, allow_blank=True,
-                                           default="")
-    ticket_text = serializers.CharField(max_length=5000, required=False, allow_blank=True,
-                                        default="")
+    language = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
+    ticket_subject = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
+    ticket_text = serializers.CharField(
+        max_length=5000, required=False, allow_blank=True, default=""
+    )
     limit = serializers.IntegerField(min_value=1, max_value=20, default=5)
 
 
-class FeedbackSerializer(serializers.Serializer):
+class ArticleFeedbackSerializer(serializers.Serializer):
     helpful = serializers.BooleanField()
     comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    call_uuid = serializers.CharField(max_length=64, required=False, allow_blank=True,
-                                      default="")
+    call_uuid = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
 
 
-class FeedbackResultSerializer(serializers.Serializer):
+class ArticleFeedbackResultSerializer(serializers.Serializer):
     helpful = serializers.BooleanField()
     helpful_count = serializers.IntegerField()
     not_helpful_count = serializers.IntegerField()
 
 
-class UsageSerializer(serializers.Serializer):
+class ArticleUsageSerializer(serializers.Serializer):
     """An agent opened the article; links to tickets are recorded by the tickets app."""
 
     source = serializers.ChoiceField(
         choices=[
-            (value, label) for value, label in ArticleUsage.Source.choices
+            (value, label)
+            for value, label in ArticleUsage.Source.choices
             if value != ArticleUsage.Source.TICKET
         ]
     )
-    call_uuid = serializers.CharField(max_length=64, required=False, allow_blank=True,
-                                      default="")
+    call_uuid = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
 
 
-class UsageResultSerializer(serializers.Serializer):
+class ArticleUsageResultSerializer(serializers.Serializer):
     open_count = serializers.IntegerField()
     ticket_link_count = serializers.IntegerField()

@@ -13,22 +13,22 @@ from rest_framework.views import APIView
 from apps.knowledge import services
 from apps.knowledge.access import access_article_by_id, access_article_for_change
 from apps.knowledge.api.serializers import (
+    ArticleCategorySerializer,
     ArticleCreateSerializer,
     ArticleDetailSerializer,
+    ArticleFeedbackResultSerializer,
+    ArticleFeedbackSerializer,
     ArticleHitSerializer,
+    ArticleRestoreSerializer,
+    ArticleSearchParamsSerializer,
     ArticleSerializer,
+    ArticleSuggestSerializer,
     ArticleUpdateSerializer,
-    CategorySerializer,
-    FeedbackResultSerializer,
-    FeedbackSerializer,
-    RestoreSerializer,
-    SearchParamsSerializer,
-    SuggestSerializer,
-    UsageResultSerializer,
-    UsageSerializer,
-    VersionSerializer,
+    ArticleUsageResultSerializer,
+    ArticleUsageSerializer,
+    ArticleVersionSerializer,
 )
-from apps.knowledge.models import Article, ArticleUsage, Visibility
+from apps.knowledge.models import Article, ArticleUsage, ArticleVersion, Visibility
 from apps.knowledge.selectors import (
     SuggestionContext,
     article_list_visible,
@@ -43,7 +43,7 @@ from apps.rbac.permissions import HasModelPermissions
 VIEW = "knowledge.view_article"
 
 
-class HitListSerializer(serializers.Serializer):
+class ArticleHitListSerializer(serializers.Serializer):
     results = ArticleHitSerializer(many=True)
 
 
@@ -139,12 +139,15 @@ class ArticleUnpublishView(APIView):
 class ArticleVersionListView(generics.ListAPIView):
     """The article's history, newest first: who changed what, when."""
 
-    serializer_class = VersionSerializer
+    serializer_class = ArticleVersionSerializer
     permission_classes = [HasModelPermissions]
     required_permissions = {"get": ["knowledge.view_articleversion"]}
     ordering = "-number"
+    queryset = ArticleVersion.objects.none()  # for the schema; requests use get_queryset
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
         article = access_article_for_change(self.request.user, self.kwargs["article_id"])
         return article_version_list(article=article)
 
@@ -153,9 +156,9 @@ class ArticleVersionRestoreView(APIView):
     permission_classes = [HasModelPermissions]
     required_permissions = {"post": ["knowledge.change_article"]}
 
-    @extend_schema(request=RestoreSerializer, responses=ArticleDetailSerializer)
+    @extend_schema(request=ArticleRestoreSerializer, responses=ArticleDetailSerializer)
     def post(self, request: Request, article_id: int, number: int) -> Response:
-        serializer = RestoreSerializer(data=request.data)
+        serializer = ArticleRestoreSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         article = access_article_for_change(request.user, article_id)
         article = services.article_restore_version(
@@ -170,9 +173,9 @@ class ArticleSearchView(APIView):
     permission_classes = [HasModelPermissions]
     required_permissions = {"get": [VIEW]}
 
-    @extend_schema(parameters=[SearchParamsSerializer], responses=HitListSerializer)
+    @extend_schema(parameters=[ArticleSearchParamsSerializer], responses=ArticleHitListSerializer)
     def get(self, request: Request) -> Response:
-        params = SearchParamsSerializer(data=request.query_params)
+        params = ArticleSearchParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         hits = article_search(
             actor=request.user,
@@ -191,9 +194,9 @@ class ArticleSuggestView(APIView):
     permission_classes = [HasModelPermissions]
     required_permissions = {"post": [VIEW]}
 
-    @extend_schema(request=SuggestSerializer, responses=HitListSerializer)
+    @extend_schema(request=ArticleSuggestSerializer, responses=ArticleHitListSerializer)
     def post(self, request: Request) -> Response:
-        serializer = SuggestSerializer(data=request.data)
+        serializer = ArticleSuggestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         limit = data.pop("limit")
@@ -207,9 +210,9 @@ class ArticleFeedbackView(APIView):
     permission_classes = [HasModelPermissions]
     required_permissions = {"post": ["knowledge.add_articlefeedback"]}
 
-    @extend_schema(request=FeedbackSerializer, responses=FeedbackResultSerializer)
+    @extend_schema(request=ArticleFeedbackSerializer, responses=ArticleFeedbackResultSerializer)
     def post(self, request: Request, article_id: int) -> Response:
-        serializer = FeedbackSerializer(data=request.data)
+        serializer = ArticleFeedbackSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         article = access_article_by_id(request.user, article_id)
         feedback = services.article_feedback_record(
@@ -217,11 +220,13 @@ class ArticleFeedbackView(APIView):
         )
         article.refresh_from_db(fields=["helpful_count", "not_helpful_count"])
         return Response(
-            FeedbackResultSerializer({
-                "helpful": feedback.helpful,
-                "helpful_count": article.helpful_count,
-                "not_helpful_count": article.not_helpful_count,
-            }).data
+            ArticleFeedbackResultSerializer(
+                {
+                    "helpful": feedback.helpful,
+                    "helpful_count": article.helpful_count,
+                    "not_helpful_count": article.not_helpful_count,
+                }
+            ).data
         )
 
 
@@ -231,23 +236,23 @@ class ArticleUsageView(APIView):
     permission_classes = [HasModelPermissions]
     required_permissions = {"post": ["knowledge.add_articleusage"]}
 
-    @extend_schema(request=UsageSerializer, responses={201: UsageResultSerializer})
+    @extend_schema(request=ArticleUsageSerializer, responses={201: ArticleUsageResultSerializer})
     def post(self, request: Request, article_id: int) -> Response:
-        serializer = UsageSerializer(data=request.data)
+        serializer = ArticleUsageSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         article = access_article_by_id(request.user, article_id)
         services.article_usage_record(
-            actor=request.user, article=article, kind=ArticleUsage.Kind.OPENED,
+            actor=request.user,
+            article=article,
+            kind=ArticleUsage.Kind.OPENED,
             **serializer.validated_data,
         )
         article.refresh_from_db(fields=["open_count", "ticket_link_count"])
-        return Response(
-            UsageResultSerializer(article).data, status=status.HTTP_201_CREATED
-        )
+        return Response(ArticleUsageResultSerializer(article).data, status=status.HTTP_201_CREATED)
 
 
 class CategoryListView(generics.ListAPIView):
-    serializer_class = CategorySerializer
+    serializer_class = ArticleCategorySerializer
     permission_classes = [HasModelPermissions]
     required_permissions = {"get": ["knowledge.view_category"]}
     pagination_class = None

@@ -158,4 +158,6 @@ class PostgresSearchBackend:
             .order_by("-search_rank", "pk")
             .values_list("pk", "search_rank")[:limit]
         )
-        return [SearchHit(doc_type=doc_type, doc_id=str(pk), score=float(score)) for pk, score in rows]
+        return [
+            SearchHit(doc_type=doc_type, doc_id=str(pk), score=float(score)) for pk, score in rows
+        ]

@@ -10,6 +10,21 @@ Layers, each usable on its own:
 * ``commands``   -- ``FreeSwitchClient``: typed call-control commands over a connection.
 
 This package must not import Django or other apps (see docs, "inter-app contracts").
+
+Typical use from a gevent process (all calls from greenlets of the hub that created it)::
+
+    events = gevent.queue.Queue(maxsize=50_000)       # sized for bursts; full -> drops, logged
+    connection = ESLConnection(
+        ConnectionConfig(host="127.0.0.1", port=8021, password=secret),
+        events=["ALL"],                                 # or names / "CUSTOM callcenter::info"
+        event_queue=events,
+        on_up=lambda: ..., on_down=lambda reason: ...,
+        on_connected=lambda conn: ...,                  # resync here (show channels, ...)
+    )
+    connection.start()                                  # background connect + reconnect
+    client = FreeSwitchClient(connection)
+    uuid = client.originate(destination="user/1000", application="park", timeout=30)
+    event = events.get()                                # Event: .name, .unique_id, .sequence ...
 """
 
 from .commands import (
@@ -17,6 +32,7 @@ from .commands import (
     EavesdropMode,
     FreeSwitchClient,
     HoldAction,
+    Leg,
     RecordAction,
     TransferLeg,
     render_channel_variables,
@@ -88,6 +104,7 @@ __all__ = [
     "FrameParser",
     "FreeSwitchClient",
     "HoldAction",
+    "Leg",
     "LogData",
     "Message",
     "MessageDecodeError",

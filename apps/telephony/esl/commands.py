@@ -490,6 +490,16 @@ class FreeSwitchClient:
             timeout=self.api_timeout,
         )
 
+    def uuid_audio_mute(self, *, uuid: str, muted: bool) -> None:
+        """Mute or unmute what ``uuid`` says (e.g. a whispering supervisor's push-to-talk).
+
+        Renders ``uuid_audio <uuid> start read mute 1`` / ``uuid_audio <uuid> stop``; j2 showed
+        the level argument is required even for ``mute`` (without it: ``-USAGE: ...``).
+        """
+        action = "start read mute 1" if muted else "stop"
+        command = f"uuid_audio {_token(uuid, 'uuid')} {action}"
+        _ok_text(self._api(command), command)
+
     # ---------------------------------------------------- attended transfer
 
     def attended_transfer_start(

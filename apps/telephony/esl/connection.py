@@ -5,12 +5,12 @@ Why not subclass greenswitch's ``InboundESL``: its parsing is woven into the rec
 ``send`` waits forever (no timeout; a reply that never comes blocks the caller and leaves the
 reply FIFO out of step), its event queue is unbounded, and it neither reconnects nor
 re-subscribes. Replacing all of that would leave nothing of the class but its name, so this
-module uses gevent sockets directly in the same style (one reader greenlet per TCP session, a
-FIFO of pending replies, ``AsyncResult`` hand-off) and keeps greenswitch for what it still does
-well elsewhere (the outbound socket server).
+module uses gevent sockets directly in greenswitch's style (one reader greenlet per TCP
+session, a FIFO of pending replies, ``AsyncResult`` hand-off).
 
 Threading model: everything runs on the gevent hub of the thread that created the connection;
-call it only from greenlets of that hub. The reader greenlet never blocks on consumers: each
+call it only from greenlets of that hub (a call from another thread raises ``RuntimeError``
+instead of corrupting the hub). The reader greenlet never blocks on consumers: each
 decoded event is handed to ``on_event`` (must return quickly) and/or ``put_nowait`` into the
 caller's bounded ``event_queue``; when the queue is full the event is dropped, counted in
 ``stats.events_dropped`` and reported at ERROR level (at most once per ``drop_log_interval``)
@@ -177,7 +177,6 @@ class _Session:
     up: bool = False
     reason: str = ""
     last_heartbeat: float = 0.0
-    linger: bool = False
 
     def fail(self, reason: str) -> None:
         if not self.reason:
@@ -239,6 +238,8 @@ class ESLConnection:
         self._up_event = gevent.event.Event()
         self._last_drop_log = float("-inf")
         self._drops_since_log = 0
+        # gevent objects belong to the hub of the thread that created them.
+        self._hub = gevent.get_hub()
 
     # ------------------------------------------------------------------ state
 
@@ -302,11 +303,9 @@ class ESLConnection:
         self._up_event.set()
         session = self._session
         if session is not None and not session.dead.is_set():
-            try:
-                with gevent.Timeout(1.0):
-                    session.sock.sendall(b"exit\n\n")
-            except (OSError, gevent.Timeout):
-                pass
+            # Under the send lock so that "exit" never lands inside another command.
+            with contextlib.suppress(OSError, gevent.Timeout), gevent.Timeout(1.0), self._send_lock:
+                session.sock.sendall(b"exit\n\n")
             self._kill_session(session, "closed by client")
         supervisor = self._supervisor
         if supervisor is not None and supervisor is not gevent.getcurrent():
@@ -365,10 +364,16 @@ class ESLConnection:
 
         Applied immediately when a session is up and after every reconnect.
         """
+        previous = list(self._events)
         for name in names:
             self._add_event_name(name)
         if self.is_up:
-            self.command(self._subscribe_command(), timeout=timeout)
+            try:
+                self.command(self._subscribe_command(), timeout=timeout)
+            except Exception:
+                # Keep a refused name (e.g. "-ERR no keywords supplied") out of re-subscriptions.
+                self._events = previous
+                raise
 
     def add_filter(self, header: str, value: str, *, timeout: float | None = None) -> None:
         """Add ``filter <header> <value>`` (applied now and after every reconnect)."""
@@ -413,7 +418,7 @@ class ESLConnection:
         payload = _render_command(text, headers, body)
         reply = self._request(session, payload, text, self._timeout(timeout))
         if not isinstance(reply, CommandReply):
-            raise ProtocolError(f"expected command/reply to {text!r}, got {type(reply).__name__}")
+            raise self._desynchronised(session, text, reply)
         if check and is_error_reply(reply.reply_text):
             raise error_from_reply(reply.reply_text, text)
         return reply
@@ -436,7 +441,7 @@ class ESLConnection:
                 raise error_from_reply(reply.reply_text, command)
             return reply.reply_text
         if not isinstance(reply, ApiResponse):
-            raise ProtocolError(f"expected api/response to {command!r}, got {reply!r}")
+            raise self._desynchronised(session, command, reply)
         if check and is_error_reply(reply.body):
             raise error_from_reply(reply.body, command)
         return reply.body
@@ -467,7 +472,7 @@ class ESLConnection:
             payload = f"bgapi {command}\nJob-UUID: {job_id}\n\n".encode()
             reply = self._request(session, payload, command, limit)
             if not isinstance(reply, CommandReply):
-                raise ProtocolError(f"expected command/reply to bgapi, got {reply!r}")
+                raise self._desynchronised(session, command, reply)
             if is_error_reply(reply.reply_text):
                 raise error_from_reply(reply.reply_text, command)
             acknowledged = reply.job_uuid
@@ -511,10 +516,22 @@ class ESLConnection:
 
     # -------------------------------------------------------------- internals
 
+    def _desynchronised(self, session: _Session, command: str, reply: object) -> ProtocolError:
+        # A reply of the wrong kind means replies and commands are out of step: start over.
+        reason = f"unexpected {type(reply).__name__} in reply to {command!r}"
+        self.stats.protocol_errors += 1
+        self._kill_session(session, f"protocol error: {reason}")
+        return ProtocolError(reason)
+
     def _timeout(self, timeout: float | None) -> float:
         return self.config.command_timeout if timeout is None else timeout
 
     def _require_session(self) -> _Session:
+        if gevent.get_hub() is not self._hub:
+            raise RuntimeError(
+                "ESLConnection used from another thread: call it only from greenlets of the "
+                "thread (gevent hub) that created it"
+            )
         session = self._session
         if session is None or not session.up or session.dead.is_set():
             raise NotConnected("no FreeSWITCH session is up")
@@ -712,7 +729,7 @@ class ESLConnection:
 
     def _handle_disconnect_notice(self, session: _Session, notice: DisconnectNotice) -> None:
         if notice.is_linger:
-            session.linger = True
+            # Outbound-mode linger: the socket stays open and events keep coming.
             logger.info("ESL linger notice (Linger-Time %s)", notice.linger_time)
             return
         text = notice.body.strip() or "disconnect notice"
@@ -743,8 +760,10 @@ class ESLConnection:
 
     def _supervise(self, session: _Session | None) -> None:
         attempt = 0
-        while not self._closed:
+        while True:
             if session is None:
+                if self._closed:
+                    break
                 try:
                     session = self._open_session()
                 except (ESLError, OSError) as exc:

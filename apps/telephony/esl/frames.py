@@ -18,6 +18,7 @@ unknown, so the caller must drop the connection (and may reconnect).
 from __future__ import annotations
 
 import re
+from itertools import repeat
 
 from .errors import ProtocolError, TruncatedFrame
 
@@ -36,7 +37,10 @@ DEFAULT_MAX_HEADER_SIZE = 64 * 1024
 
 # Printable ASCII without space and colon: what FreeSWITCH uses for header names.
 _NAME_RE = re.compile(r"[!-9;-~]+")
-_DIGITS_RE = re.compile(r"[0-9]{1,12}")
+# Infinite iterators shared by every call (map stops at the shortest input).
+_SEPARATOR = repeat(": ")
+_ONCE = repeat(1)
+_MAX_LENGTH_DIGITS = 12
 
 
 class Frame:
@@ -69,6 +73,24 @@ def parse_header_block(block: bytes) -> dict[str, str]:
 
     Raises ``ProtocolError`` on non UTF-8 bytes or on a line that is not ``Name: value``.
     """
+    try:
+        lines = block.decode("utf-8").split("\n")
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(f"header block is not UTF-8 text: {block[:64]!r}") from exc
+    try:
+        # Every line must split into exactly [name, value]; a line without ": " makes
+        # dict() refuse its one-item list.
+        headers = dict(map(str.split, lines, _SEPARATOR, _ONCE))
+    except ValueError:
+        return _parse_header_lines(block)
+    # Names made only of allowed characters concatenate to a string of allowed characters.
+    if "" in headers or not _NAME_RE.fullmatch("".join(headers)):
+        return _parse_header_lines(block)
+    return headers
+
+
+def _parse_header_lines(block: bytes) -> dict[str, str]:
+    """Parse line by line, tolerating ``Name:`` without a space, with precise errors."""
     try:
         text = block.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -154,50 +176,61 @@ class FrameParser:
         """Add a chunk of the stream and return the frames it completes, in order."""
         buffer = self._buffer
         buffer += data
-        frames: list[Frame] = []
-        start = 0
         size = len(buffer)
-        while True:
-            headers = self._headers
-            if headers is None:
-                # FreeSWITCH never sends blank lines between frames; skip them if a peer does.
-                while start < size and buffer[start] == 0x0A:
-                    start += 1
-                end = buffer.find(b"\n\n", max(start, self._scan_from))
-                if end < 0:
-                    if size - start > self._max_header_size:
-                        raise ProtocolError(
-                            f"header block exceeds {self._max_header_size} bytes "
-                            "without a blank line"
-                        )
-                    # Resume the search where a "\n\n" could still begin.
-                    self._scan_from = max(start, size - 1)
+        headers = self._headers
+        scan_from = self._scan_from
+        # Fast exits for small reads that cannot complete a frame (e.g. one byte at a time).
+        if headers is not None:
+            if size < self._body_length:
+                return []
+        elif size <= self._max_header_size and buffer.find(b"\n\n", scan_from) < 0:
+            self._scan_from = max(0, size - 1)
+            return []
+        frames: list[Frame] = []
+        append = frames.append
+        start = 0
+        max_header_size = self._max_header_size
+        # One memoryview per chunk: slicing it copies each header block and body only once.
+        with memoryview(buffer) as view:
+            while True:
+                if headers is None:
+                    # FreeSWITCH never sends blank lines between frames; skip them if a peer does.
+                    while start < size and buffer[start] == 0x0A:
+                        start += 1
+                    end = buffer.find(b"\n\n", max(start, scan_from))
+                    if end < 0:
+                        if size - start > max_header_size:
+                            raise ProtocolError(
+                                f"header block exceeds {max_header_size} bytes without a blank line"
+                            )
+                        # Resume the search where a "\n\n" could still begin.
+                        scan_from = max(start, size - 1)
+                        break
+                    if end - start > max_header_size:
+                        raise ProtocolError(f"header block exceeds {max_header_size} bytes")
+                    headers = parse_header_block(bytes(view[start:end]))
+                    start = scan_from = end + 2
+                    length_text = headers.get("Content-Length")
+                    if length_text is None:
+                        append(Frame(headers))
+                        headers = None
+                        continue
+                    self._body_length = self._content_length(length_text)
+                needed = self._body_length
+                if size - start < needed:
                     break
-                if end - start > self._max_header_size:
-                    raise ProtocolError(f"header block exceeds {self._max_header_size} bytes")
-                headers = parse_header_block(bytes(buffer[start:end]))
-                start = end + 2
-                self._scan_from = start
-                length_text = headers.get("Content-Length")
-                if length_text is None:
-                    frames.append(Frame(headers))
-                    continue
-                self._body_length = self._content_length(length_text)
-                self._headers = headers
-            needed = self._body_length
-            if size - start < needed:
-                break
-            frames.append(Frame(headers, bytes(buffer[start : start + needed])))
-            start += needed
-            self._scan_from = start
-            self._headers = None
+                append(Frame(headers, bytes(view[start : start + needed])))
+                start = scan_from = start + needed
+                headers = None
+        self._headers = headers
         if start:
             del buffer[:start]
-            self._scan_from = max(0, self._scan_from - start)
+            scan_from = max(0, scan_from - start)
+        self._scan_from = scan_from
         return frames
 
     def _content_length(self, text: str) -> int:
-        if not _DIGITS_RE.fullmatch(text):
+        if not (text.isascii() and text.isdigit() and len(text) <= _MAX_LENGTH_DIGITS):
             raise ProtocolError(f"invalid Content-Length: {text[:40]!r}")
         length = int(text)
         if length > self._max_content_length:

@@ -9,9 +9,15 @@ value, optionally followed by its own ``Content-Length`` body (BACKGROUND_JOB re
 INFO payload of RECV_INFO with CRLFs). The header block is split into lines *before* any value is
 url-decoded, so values that decode to several lines (SDP in ``variable_switch_r_sdp``) stay whole.
 
+A header can repeat inside one event: FreeSWITCH re-fires a COMMAND event as PRIVATE_COMMAND
+with a second ``Event-Name``, ``Event-Sequence``, ``Event-Date-*`` ... and the channel's headers
+appended to the old block (d1, i1 captures). The last occurrence wins, as in any JSON
+decoder, so plain and json subscribers see the same values (``Event-Name: PRIVATE_COMMAND``,
+the later sequence).
+
 Speed: events are decoded on the socket reader's path, so the plain decoder avoids per-header
-Python work. In a plain event header block neither a raw space nor a raw ``:`` occurs inside
-values (FreeSWITCH encodes both), so every ``": "`` is a name separator and every ``"\\n"`` a line
+Python work. In a plain event header block no raw ``": "`` occurs inside values (FreeSWITCH
+url-encodes spaces and colons), so every ``": "`` is a name separator and every ``"\\n"`` a line
 separator. Both become NUL (a C string value cannot contain NUL, so no decoded value can produce
 one), the ``%XX`` escapes are decoded in one C call (``codecs.escape_decode`` after turning ``%``
 into ``\\x``), and a single ``split`` yields alternating names and values. Line structure is fixed

@@ -164,7 +164,10 @@ def _show(sw: Switch, args: str) -> str:
     if as_json:
         if not rows:
             return '{"row_count": 0}\n'
-        body = {"row_count": len(rows), "rows": [dict(zip(columns, row, strict=True)) for row in rows]}
+        body = {
+            "row_count": len(rows),
+            "rows": [dict(zip(columns, row, strict=True)) for row in rows],
+        }
         return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
     if not rows:
         return "\n0 total.\n"
@@ -229,9 +232,7 @@ def _calls(sw: Switch) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
             continue
         full = dict(zip(CHANNEL_COLUMNS, _channel_row(sw, ch), strict=True))
         row = tuple(full[name] for name in CALL_LEG_COLUMNS)
-        other = next(
-            (leg for leg in channels if leg is not ch and leg.call_uuid == ch.uuid), None
-        )
+        other = next((leg for leg in channels if leg is not ch and leg.call_uuid == ch.uuid), None)
         if other is not None:
             b = dict(zip(CHANNEL_COLUMNS, _channel_row(sw, other), strict=True))
             row += tuple(b[name] for name in CALL_B_COLUMNS) + (full["created_epoch"],)
@@ -264,7 +265,9 @@ def _sofia(sw: Switch, args: str) -> str:
         return SOFIA_PROFILE_INTERNAL.format(**values)
     if parts[:2] == ["status", "profile"]:
         return "Invalid Profile!\n"
-    return "-ERR Usage: sofia [status|xmlstatus|profile|gateway|loglevel|tracelevel|global|help] ...\n"
+    return (
+        "-ERR Usage: sofia [status|xmlstatus|profile|gateway|loglevel|tracelevel|global|help] ...\n"
+    )
 
 
 def _sofia_registrations(sw: Switch) -> str:
@@ -431,15 +434,26 @@ def _uuid_bridge(sw: Switch, args: str) -> str:
     for leg, peer in ((a, b), (b, a)):
         if leg.partner is not None and leg.partner is not peer:
             sw.break_bridge(leg, "NORMAL_CLEARING")
+    now = int(time.time() * 1_000_000)
     for leg, peer in ((a, b), (b, a)):
         leg.other = ("originatee" if leg is a else "originator", peer)
-        leg.touch_profile()
+        # uuid_bridge is a transfer to the peer: a new caller profile (i1 seq 242015).
+        source = f"{now // 1_000_000}:{sw.new_uuid()}:uuid_br:{peer.uuid}"
+        profile = leg.profile
+        leg.set_profile(
+            profile.copy(transfer_source=source, index=profile.index + 1, created_us=now)
+        )
         leg.set_vars(
             (
                 ("uuid_bridge", peer.uuid),
                 ("bridge_channel", peer.name),
                 ("bridge_uuid", peer.uuid),
                 ("signal_bond", peer.uuid),
+                ("original_destination_number", profile.destination_number),
+                ("original_caller_id_name", profile.caller_id_name),
+                ("original_caller_id_number", profile.caller_id_number),
+                ("transfer_history", source),
+                ("transfer_source", source),
             )
         )
         leg.state_number = STATE_NUMBER["CS_HIBERNATE"]
@@ -507,10 +521,14 @@ def _uuid_record(sw: Switch, args: str) -> str:
     if channel is None:
         return "-ERR Cannot locate session!\n"
     if action == "start":
-        return "+OK Success\n" if sw.record_start(channel, path) else "-ERR Cannot record session!\n"
+        return (
+            "+OK Success\n" if sw.record_start(channel, path) else "-ERR Cannot record session!\n"
+        )
     if action == "stop":
         return (
-            "+OK Success\n" if sw.record_stop(channel, path) else "-ERR Cannot stop record session!\n"
+            "+OK Success\n"
+            if sw.record_stop(channel, path)
+            else "-ERR Cannot stop record session!\n"
         )
     recording = channel.recordings.get(path)
     if action in ("mask", "unmask"):
@@ -528,7 +546,9 @@ def _uuid_record(sw: Switch, args: str) -> str:
             recording.paused_us += now - recording.paused_at
             recording.paused_at = 0
         return "+OK Success\n"
-    return "-USAGE: <uuid> [start|stop|mask|unmask|pause|resume] <path> [<limit>] [<recording_vars>]\n"
+    return (
+        "-USAGE: <uuid> [start|stop|mask|unmask|pause|resume] <path> [<limit>] [<recording_vars>]\n"
+    )
 
 
 def _uuid_broadcast(sw: Switch, args: str) -> str:

@@ -12,7 +12,9 @@ VERSION_REPLY = (
     "FreeSWITCH Version 1.10.12-release+git~20240802T210227Z~a88d069d6f~64bit "
     "(git a88d069 2024-08-02 21:02:27Z 64bit)"
 )
-VERSION_STATUS = "FreeSWITCH (Version 1.10.12-release git a88d069 2024-08-02 21:02:27Z 64bit) is ready"
+VERSION_STATUS = (
+    "FreeSWITCH (Version 1.10.12-release git a88d069 2024-08-02 21:02:27Z 64bit) is ready"
+)
 
 GOODBYE = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
 SHUTDOWN_NOTICE = "The system is being shut down.\n"

@@ -20,8 +20,10 @@ import time
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
+from itertools import islice
+
 from .catalog import Q850, STATE_NUMBER
-from .rendering import Block
+from .rendering import Block, cached_json_member, cached_plain_line, plain_line
 
 if TYPE_CHECKING:
     import asyncio
@@ -207,40 +209,84 @@ class Channel:
         self.dtmf_reader: Callable[[str], None] | None = None
         self.sip_party: SipParty | None = None
         self._vars_block: Block | None = None
+        # Rendered variable lines in variable order (see render_vars), per format.
+        self._var_lines: dict[str, dict[str, str]] = {"plain": {}, "json": {}}
+        self.vars_version = 0
         self._profile_block: Block | None = None
         self._other_pairs: tuple[tuple[str, str], ...] | None = None
+        self._other_blocks: dict[str, Block] = {}
+        self.identity_plain = "".join(
+            plain_line(header, value)
+            for header, value in (
+                ("Channel-Name", name),
+                ("Unique-ID", uuid),
+                ("Call-Direction", direction),
+                ("Presence-Call-Direction", direction),
+            )
+        )
 
     # ----------------------------------------------------------------- variables
     def set_var(self, name: str, value: str | None) -> None:
         """Set (or with None/empty, unset) a channel variable, moving it to the end."""
-        self.vars.pop(name, None)
+        variables = self.vars
+        variables.pop(name, None)
         if value is not None and value != "":
-            self.vars[name] = value
+            variables[name] = value
+        lines = self._var_lines
+        lines["plain"].pop(name, None)
+        lines["json"].pop(name, None)
         self._vars_block = None
+        self.vars_version += 1
 
     def set_vars(self, pairs: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> None:
-        """Set several variables in order."""
+        """Set several variables in order (one invalidation for the batch)."""
+        variables = self.vars
+        plain = self._var_lines["plain"]
+        as_json = self._var_lines["json"]
         for name, value in pairs:
-            self.set_var(name, value)
+            variables.pop(name, None)
+            plain.pop(name, None)
+            as_json.pop(name, None)
+            if value:
+                variables[name] = value
+        self._vars_block = None
+        self.vars_version += 1
 
     def unset_var(self, name: str) -> None:
         """Remove a channel variable."""
-        if self.vars.pop(name, None) is not None:
-            self._vars_block = None
+        if name in self.vars:
+            self.set_var(name, None)
 
     def vars_block(self) -> Block:
-        """Return the variable_* headers as a cached block."""
+        """Return the variable_* headers as a block (one per variables version)."""
         block = self._vars_block
         if block is None:
-            block = Block([("variable_" + name, value) for name, value in self.vars.items()])
+            block = VarsBlock(self)
             self._vars_block = block
         return block
+
+    def render_vars(self, fmt: str) -> str:
+        """Render the variables in ``fmt``, encoding only those set since the last render.
+
+        A variable that is set moves to the end and loses its rendered line, so the lines
+        missing from the cache are always the newest variables: a suffix of the order.
+        """
+        cache = self._var_lines[fmt]
+        variables = self.vars
+        missing = len(variables) - len(cache)
+        if missing:
+            names = list(islice(reversed(variables), missing))
+            render = cached_plain_line if fmt == "plain" else cached_json_member
+            for name in reversed(names):
+                cache[name] = render("variable_" + name, variables[name])
+        return "".join(cache.values())
 
     # ----------------------------------------------------------------- profile
     def touch_profile(self) -> None:
         """Invalidate the rendered caller profile after a change."""
         self._profile_block = None
         self._other_pairs = None
+        self._other_blocks = {}
 
     def set_profile(self, profile: CallerProfile) -> None:
         """Replace the caller profile (e.g. after a transfer)."""
@@ -249,10 +295,12 @@ class Channel:
 
     def _profile_pairs(self, prefix: str, with_index: bool) -> list[tuple[str, str]]:
         profile = self.profile
+        # The Other-Leg-* copy of a profile has no Transfer-Source (i1 CALL_UPDATE).
+        skip = "transfer_source" if not with_index else ""
         pairs = [
             (prefix + header, value)
             for attr, header in _PROFILE_STRINGS
-            if (value := getattr(profile, attr))
+            if attr != skip and (value := getattr(profile, attr))
         ]
         times = self.times
         if with_index:
@@ -281,7 +329,7 @@ class Channel:
         """Return the Caller-* headers as a cached block."""
         block = self._profile_block
         if block is None:
-            block = Block(self._profile_pairs("Caller-", True))
+            block = ProfileBlock(self._profile_pairs("Caller-", True))
             self._profile_block = block
         return block
 
@@ -298,31 +346,18 @@ class Channel:
         if self.other is None:
             return None
         other_type, other = self.other
-        return Block((("Other-Type", other_type), *other.as_other_pairs()))
+        block = other._other_blocks.get(other_type)
+        if block is None:
+            block = Block((("Other-Type", other_type), *other.as_other_pairs()))
+            other._other_blocks[other_type] = block
+        return block
 
     # ----------------------------------------------------------------- basic data
     def basic_block(
         self, *, with_presence: bool = True, hangup_cause_in_json: bool = True
     ) -> Block:
         """Return Channel-State .. Answer-State (and Hangup-Cause once set)."""
-        pairs = [
-            ("Channel-State", self.state),
-            ("Channel-Call-State", self.callstate),
-            ("Channel-State-Number", str(self.state_number)),
-            ("Channel-Name", self.name),
-            ("Unique-ID", self.uuid),
-            ("Call-Direction", self.direction),
-            ("Presence-Call-Direction", self.direction),
-            ("Channel-HIT-Dialplan", "true" if self.hit_dialplan else "false"),
-        ]
-        if with_presence and self.presence_id:
-            pairs.append(("Channel-Presence-ID", self.presence_id))
-        pairs.append(("Channel-Call-UUID", self.call_uuid))
-        pairs.append(("Answer-State", self.answer_state))
-        if self.hangup_cause:
-            pairs.append(("Hangup-Cause", self.hangup_cause))
-        skip = frozenset() if hangup_cause_in_json else frozenset({"Hangup-Cause"})
-        return Block(pairs, json_skip=skip)
+        return BasicBlock(self, with_presence, hangup_cause_in_json)
 
     def set_running_state(self, state: str) -> None:
         """Move the channel's running state (and its number) to ``state``."""
@@ -347,10 +382,11 @@ class Channel:
     def set_cdr_vars(self, end_us: int) -> None:
         """Set the variables FreeSWITCH computes for CHANNEL_HANGUP_COMPLETE (CDR)."""
         times = self.times
+        out: list[tuple[str, str]] = []
         cause = self.hangup_cause or "NORMAL_CLEARING"
-        self.set_var("hangup_cause", cause)
-        self.set_var("hangup_cause_q850", str(Q850.get(cause, 0)))
-        self.set_var("digits_dialed", self.digits_dialed or "none")
+        out.append(("hangup_cause", cause))
+        out.append(("hangup_cause_q850", str(Q850.get(cause, 0))))
+        out.append(("digits_dialed", self.digits_dialed or "none"))
         start = times.created
         profile_start = self.profile.created_us
 
@@ -368,11 +404,11 @@ class Channel:
         ]
         for name, value in stamps:
             if value:
-                self.set_var(name, stamp(value))
+                out.append((name, stamp(value)))
         if self.hold_events:
             spans = ",".join("{%d,%d}" % span for span in self.hold_events)
-            self.set_var("hold_events", "{" + spans + "}")
-        self.set_var("end_stamp", stamp(end_us))
+            out.append(("hold_events", "{" + spans + "}"))
+        out.append(("end_stamp", stamp(end_us)))
         for name, value in (
             ("start", start),
             ("profile_start", profile_start),
@@ -380,25 +416,25 @@ class Channel:
             ("bridge", times.bridged),
             ("last_hold", times.last_hold),
         ):
-            self.set_var(f"{name}_epoch", str(value // 1_000_000))
-            self.set_var(f"{name}_uepoch", str(value))
-        self.set_var("hold_accum_seconds", str(times.hold_accum // 1_000_000))
-        self.set_var("hold_accum_usec", str(times.hold_accum))
-        self.set_var("hold_accum_ms", str(times.hold_accum // 1000))
+            out.append((f"{name}_epoch", str(value // 1_000_000)))
+            out.append((f"{name}_uepoch", str(value)))
+        out.append(("hold_accum_seconds", str(times.hold_accum // 1_000_000)))
+        out.append(("hold_accum_usec", str(times.hold_accum)))
+        out.append(("hold_accum_ms", str(times.hold_accum // 1000)))
         for name, value in (
             ("resurrect", times.resurrect),
             ("progress", times.progress),
             ("progress_media", times.progress_media),
             ("end", end_us),
         ):
-            self.set_var(f"{name}_epoch", str(value // 1_000_000))
-            self.set_var(f"{name}_uepoch", str(value))
+            out.append((f"{name}_epoch", str(value // 1_000_000)))
+            out.append((f"{name}_uepoch", str(value)))
         if self.last_app is not None:
-            self.set_var("last_app", self.last_app[0])
+            out.append(("last_app", self.last_app[0]))
             if self.last_app[1]:
-                self.set_var("last_arg", self.last_app[1])
+                out.append(("last_arg", self.last_app[1]))
         profile = self.profile
-        self.set_var("caller_id", f'"{profile.caller_id_name}" <{profile.caller_id_number}>')
+        out.append(("caller_id", f'"{profile.caller_id_name}" <{profile.caller_id_number}>'))
 
         def spans(since: int, until: int) -> tuple[int, int, int]:
             if not since:
@@ -419,21 +455,149 @@ class Channel:
         names = ("duration", "billsec", "progresssec", "answersec", "waitsec")
         values = (duration, billing, progress, answer, wait)
         for name, value in zip(names, values, strict=True):
-            self.set_var(name, str(value[0]))
-        self.set_var("progress_mediasec", str(progress_media[0]))
-        self.set_var("flow_billsec", str(flow[0]))
+            out.append((name, str(value[0])))
+        out.append(("progress_mediasec", str(progress_media[0])))
+        out.append(("flow_billsec", str(flow[0])))
         for unit, index in (("m", 1), ("u", 2)):
             suffix = f"{unit}sec"
-            self.set_var(f"{unit}duration", str(duration[index]))
-            self.set_var(f"bill{suffix}", str(billing[index]))
-            self.set_var(f"progress{suffix}", str(progress[index]))
-            self.set_var(f"answer{suffix}", str(answer[index]))
-            self.set_var(f"wait{suffix}", str(wait[index]))
-            self.set_var(f"progress_media{suffix}", str(progress_media[index]))
-            self.set_var(f"flow_bill{suffix}", str(flow[index]))
-        self.set_var("sip_hangup_disposition", self.hangup_disposition)
+            out.append((f"{unit}duration", str(duration[index])))
+            out.append((f"bill{suffix}", str(billing[index])))
+            out.append((f"progress{suffix}", str(progress[index])))
+            out.append((f"answer{suffix}", str(answer[index])))
+            out.append((f"wait{suffix}", str(wait[index])))
+            out.append((f"progress_media{suffix}", str(progress_media[index])))
+            out.append((f"flow_bill{suffix}", str(flow[index])))
+        out.append(("sip_hangup_disposition", self.hangup_disposition))
         if self.media:
-            self.set_vars(rtp_stat_vars(billing[2]))
+            out.extend(rtp_stat_vars(billing[2]))
+        self.set_vars(out)
+
+
+class ProfileBlock(Block):
+    """Caller-* headers: the strings are encoded, the times and flags need no encoding."""
+
+    __slots__ = ()
+
+    def plain(self) -> str:
+        """Encode only the string fields (the trailing times/flags are plain digits/words)."""
+        if self._plain is None:
+            pairs = self.pairs
+            split = len(pairs) - 14
+            head = "".join([cached_plain_line(name, value) for name, value in pairs[:split]])
+            tail = "".join([f"{name}: {value}\n" for name, value in pairs[split:]])
+            self._plain = head + tail
+        return self._plain
+
+
+class BasicBlock(Block):
+    """A channel's state headers at one moment; rendered only in the formats asked for."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, channel: Channel, with_presence: bool, hangup_cause_in_json: bool):
+        skip = frozenset() if hangup_cause_in_json else frozenset({"Hangup-Cause"})
+        super().__init__((), skip)
+        self.pairs = None  # type: ignore[assignment]
+        self._values = (
+            channel,
+            channel.state,
+            channel.callstate,
+            channel.state_number,
+            "true" if channel.hit_dialplan else "false",
+            channel.presence_id if with_presence else "",
+            channel.call_uuid,
+            channel.answer_state,
+            channel.hangup_cause,
+        )
+
+    def items(self) -> tuple[tuple[str, str], ...]:
+        """Return the headers in FreeSWITCH's order."""
+        if self.pairs is None:
+            channel, state, callstate, number, hit, presence, call_uuid, answer, cause = (
+                self._values
+            )
+            pairs = [
+                ("Channel-State", state),
+                ("Channel-Call-State", callstate),
+                ("Channel-State-Number", str(number)),
+                ("Channel-Name", channel.name),
+                ("Unique-ID", channel.uuid),
+                ("Call-Direction", channel.direction),
+                ("Presence-Call-Direction", channel.direction),
+                ("Channel-HIT-Dialplan", hit),
+            ]
+            if presence:
+                pairs.append(("Channel-Presence-ID", presence))
+            pairs.append(("Channel-Call-UUID", call_uuid))
+            pairs.append(("Answer-State", answer))
+            if cause:
+                pairs.append(("Hangup-Cause", cause))
+            self.pairs = tuple(pairs)
+        return self.pairs
+
+    def plain(self) -> str:
+        """Render from the channel's pre-encoded identity lines."""
+        if self._plain is None:
+            channel, state, callstate, number, hit, presence, call_uuid, answer, cause = (
+                self._values
+            )
+            self._plain = (
+                f"Channel-State: {state}\nChannel-Call-State: {callstate}\n"
+                f"Channel-State-Number: {number}\n{channel.identity_plain}"
+                f"Channel-HIT-Dialplan: {hit}\n"
+                + (plain_line("Channel-Presence-ID", presence) if presence else "")
+                + plain_line("Channel-Call-UUID", call_uuid)
+                + f"Answer-State: {answer}\n"
+                + (f"Hangup-Cause: {cause}\n" if cause else "")
+            )
+        return self._plain
+
+
+class VarsBlock(Block):
+    """A channel's variables at one moment, rendered through the channel's line cache.
+
+    The variables are copied (:meth:`freeze`) only when the event is not delivered at once
+    (held behind a command reply) or a header must be looked up.
+    """
+
+    __slots__ = ("channel", "version")
+
+    def __init__(self, channel: Channel):
+        super().__init__((), prefix="variable_")
+        self.pairs = None  # type: ignore[assignment]
+        self.channel = channel
+        self.version = channel.vars_version
+
+    def freeze(self) -> None:
+        """Copy the variables now, so later changes to the channel do not leak in."""
+        if self.pairs is None:
+            self.pairs = tuple(self.channel.vars.items())
+
+    def items(self) -> list[tuple[str, str]]:
+        """Return the variable_* headers."""
+        self.freeze()
+        return super().items()  # type: ignore[return-value]
+
+    def _current(self) -> bool:
+        return self.channel.vars_version == self.version
+
+    def plain(self) -> str:
+        """Return the variables as url-encoded lines."""
+        if self._plain is None:
+            if self._current():
+                self._plain = self.channel.render_vars("plain")
+            else:
+                return super().plain()
+        return self._plain
+
+    def json(self) -> str:
+        """Return the variables as json members."""
+        if self._json is None:
+            if self._current():
+                self._json = self.channel.render_vars("json")
+            else:
+                return super().json()
+        return self._json
 
 
 @dataclass

@@ -299,7 +299,10 @@ class CallSession:
                     sw.emit(
                         "MEDIA_BUG_STOP",
                         target,
-                        pre=(("Media-Bug-Function", "eavesdrop"), ("Media-Bug-Target", target.uuid)),
+                        pre=(
+                            ("Media-Bug-Function", "eavesdrop"),
+                            ("Media-Bug-Target", target.uuid),
+                        ),
                     )
 
         def interrupted() -> None:

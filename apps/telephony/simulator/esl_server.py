@@ -514,9 +514,10 @@ class EslConnection(asyncio.Protocol):
 
     def _bgapi(self, text: str, headers: dict[str, str]) -> None:
         sw = self.switch
-        job_uuid = next(
-            (value for key, value in headers.items() if key.lower() == "job-uuid"), None
-        ) or sw.new_uuid()
+        job_uuid = (
+            next((value for key, value in headers.items() if key.lower() == "job-uuid"), None)
+            or sw.new_uuid()
+        )
         self.write(
             (
                 "Content-Type: command/reply\n"

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .catalog import CALLING
-from .rendering import RENDERERS, Block
+from .rendering import RENDERERS, Block, json_member, plain_line
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -72,6 +72,13 @@ class Event:
             self._frames[fmt] = frame
         return frame
 
+    def freeze(self) -> None:
+        """Snapshot parts that still point at live channel state (before delayed delivery)."""
+        for block in self.blocks:
+            freeze = getattr(block, "freeze", None)
+            if freeze is not None:
+                freeze()
+
     def header(self, name: str) -> str | None:
         """Return the first value of header ``name`` (case-insensitive), or None."""
         for block in self.blocks:
@@ -82,7 +89,7 @@ class Event:
 
     def headers(self) -> list[tuple[str, str]]:
         """Return every header in order (the plain rendering's lines, unencoded)."""
-        return [pair for block in self.blocks for pair in block.pairs]
+        return [pair for block in self.blocks for pair in block.items()]
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,7 @@ class EventFactory:
         self._seq = first_sequence - 1
         self._prefix: dict[tuple[str, str | None], Block] = {}
         self._dates: tuple[int, Block] | None = None
+        self._calling: dict[str, tuple[tuple[tuple[str, str], ...], str, str]] = {}
 
     @property
     def last_sequence(self) -> int:
@@ -161,15 +169,29 @@ class EventFactory:
         self._seq += 1
         seq = self._seq
         key = calling or (f"CUSTOM/{subclass}" if subclass else name)
-        file, function, line = CALLING.get(key) or CALLING.get(name, ("", "", ""))
-        tail = Block(
-            (
-                ("Event-Date-Timestamp", str(int(now * 1_000_000))),
+        triple = self._calling.get(key)
+        if triple is None:
+            file, function, line = CALLING.get(key) or CALLING.get(name, ("", "", ""))
+            pairs = (
                 ("Event-Calling-File", file),
                 ("Event-Calling-Function", function),
                 ("Event-Calling-Line-Number", line),
-                ("Event-Sequence", str(seq)),
             )
+            triple = (
+                pairs,
+                "".join(plain_line(n, v) for n, v in pairs),
+                "".join(json_member(n, v) for n, v in pairs),
+            )
+            self._calling[key] = triple
+        pairs, calling_plain, calling_json = triple
+        stamp, sequence = str(int(now * 1_000_000)), str(seq)
+        # The only per-event core headers: rendered directly (digits need no encoding).
+        tail = Block(
+            (("Event-Date-Timestamp", stamp), *pairs, ("Event-Sequence", sequence)),
+            plain=f"Event-Date-Timestamp: {stamp}\n{calling_plain}Event-Sequence: {sequence}\n",
+            json=(
+                f'"Event-Date-Timestamp":"{stamp}",{calling_json}"Event-Sequence":"{sequence}",'
+            ),
         )
         blocks = [self._prefix_block(name, subclass), self._date_block(now), tail, *parts]
         return Event(name, seq, blocks, subclass=subclass, unique_id=unique_id, body=body)

@@ -24,7 +24,7 @@ from functools import lru_cache
 from xml.sax.saxutils import escape as xml_escape
 
 # switch_utils.h: SWITCH_URL_UNSAFE. Bytes below 0x20 and above 0x7e are encoded too.
-_URL_UNSAFE = "\r\n #%&+:;<=>?@[\\]^`{|}\""
+_URL_UNSAFE = '\r\n #%&+:;<=>?@[\\]^`{|}"'
 # switch_url_encode keeps an existing escape, but only with UPPER-case hex digits.
 _UPPER_HEX = frozenset("0123456789ABCDEF")
 _NEEDS_ENCODING = re.compile(r"[^\x21-\x7e]|[\"#%&+:;<=>?@\[\\\]^`{|}]")
@@ -64,33 +64,59 @@ def url_encode(value: str) -> str:
     return "".join(out)
 
 
-@lru_cache(maxsize=131072)
-def _plain_line(name: str, value: str) -> str:
+def plain_line(name: str, value: str) -> str:
+    """Return one ``Name: url-encoded value`` line."""
     return f"{name}: {url_encode(value)}\n"
 
 
-@lru_cache(maxsize=131072)
-def _json_member(name: str, value: str) -> str:
+def json_member(name: str, value: str) -> str:
+    """Return one ``"name":"value",`` json object member."""
     return f"{json_string(name)}:{json_string(value)},"
 
 
+# Most channel variables hold the same values on every call (codecs, profile names, zeroed
+# RTP counters): their rendered lines are shared through these caches.
+cached_plain_line = lru_cache(maxsize=65536)(plain_line)
+cached_json_member = lru_cache(maxsize=65536)(json_member)
+
+
 class Block:
-    """Render an ordered run of ``(name, value)`` headers once per format and cache it."""
+    """An ordered run of ``(name, value)`` headers that renders once per format.
 
-    __slots__ = ("pairs", "_plain", "_json", "_json_skip")
+    ``prefix`` is prepended to every name (``variable_``) so channels can hand over their
+    variable dict items without copying names. ``plain``/``json`` may be given pre-rendered.
+    """
 
-    def __init__(self, pairs: Iterable[tuple[str, str]], json_skip: frozenset[str] = frozenset()):
+    __slots__ = ("_json", "_json_skip", "_plain", "pairs", "prefix")
+
+    def __init__(
+        self,
+        pairs: Iterable[tuple[str, str]],
+        json_skip: frozenset[str] = frozenset(),
+        *,
+        prefix: str = "",
+        plain: str | None = None,
+        json: str | None = None,
+    ):
         self.pairs: tuple[tuple[str, str], ...] = tuple(pairs)
-        self._plain: str | None = None
-        self._json: str | None = None
+        self.prefix = prefix
+        self._plain = plain
+        self._json = json
         # FreeSWITCH's json serialiser keeps one member per name where plain repeats a header
         # (CHANNEL_HANGUP_COMPLETE carries Hangup-Cause twice); the repeat is skipped here.
         self._json_skip = json_skip
 
+    def items(self) -> Iterable[tuple[str, str]]:
+        """Return the headers with their full names."""
+        prefix = self.prefix
+        if not prefix:
+            return self.pairs
+        return [(prefix + name, value) for name, value in self.pairs]
+
     def plain(self) -> str:
         """Return the block as url-encoded ``Name: value`` lines."""
         if self._plain is None:
-            self._plain = "".join([_plain_line(name, value) for name, value in self.pairs])
+            self._plain = "".join([plain_line(name, value) for name, value in self.items()])
         return self._plain
 
     def json(self) -> str:
@@ -98,14 +124,14 @@ class Block:
         if self._json is None:
             skip = self._json_skip
             self._json = "".join(
-                [_json_member(name, value) for name, value in self.pairs if name not in skip]
+                [json_member(name, value) for name, value in self.items() if name not in skip]
             )
         return self._json
 
     def get(self, name: str) -> str | None:
         """Return the first value of header ``name`` (case-insensitive), or None."""
         lowered = name.lower()
-        for header, value in self.pairs:
+        for header, value in self.items():
             if header.lower() == lowered:
                 return value
         return None
@@ -138,7 +164,7 @@ def render_xml(blocks: Iterable[Block], body: str | None) -> bytes:
     """Return the complete ``text/event-xml`` frame (outer headers included)."""
     lines = ["<event>\n  <headers>\n"]
     for block in blocks:
-        for name, value in block.pairs:
+        for name, value in block.items():
             lines.append(f"    <{name}>{xml_escape(url_encode(value))}</{name}>\n")
     lines.append("  </headers>\n")
     if body:

@@ -28,7 +28,9 @@ T = TypeVar("T")
 class Simulator:
     """The simulated FreeSWITCH on the current asyncio loop."""
 
-    def __init__(self, config: SimulatorConfig | None = None, *, router: DialplanRouter | None = None):
+    def __init__(
+        self, config: SimulatorConfig | None = None, *, router: DialplanRouter | None = None
+    ):
         from .switch import Switch
 
         self.config = config or SimulatorConfig()
@@ -346,6 +348,8 @@ class SimulatorServer:
         reject_cause: str | None = None,
         hangup_after: float | None = None,
         display_name: str = "",
+        contact_host: str = "127.0.0.1",
+        contact_port: int | None = None,
     ) -> Endpoint:
         """Register a phone for ``user`` (see :meth:`Simulator.register_endpoint`)."""
         return self.call(
@@ -356,6 +360,8 @@ class SimulatorServer:
             reject_cause=reject_cause,
             hangup_after=hangup_after,
             display_name=display_name,
+            contact_host=contact_host,
+            contact_port=contact_port,
         )
 
     def unregister_endpoint(self, user: str) -> bool:

@@ -162,6 +162,7 @@ class Switch:
     def fire(self, event: Event) -> None:
         """Deliver ``event`` to every interested listener (or queue it while held)."""
         if self._held is not None:
+            event.freeze()
             self._held.append(event)
             return
         for listener in self.listeners:
@@ -222,9 +223,7 @@ class Switch:
             parts.append(channel.vars_block())
         if post:
             parts.append(Block(post))
-        return self.factory.create(
-            name, parts, calling=calling, unique_id=channel.uuid, body=body
-        )
+        return self.factory.create(name, parts, calling=calling, unique_id=channel.uuid, body=body)
 
     def emit(self, name: str, channel: Channel, **kwargs: object) -> None:
         """Build and fire a channel event."""
@@ -296,8 +295,8 @@ class Switch:
         return str(uuidlib.uuid4())
 
     def _token(self, size: int = 13) -> str:
-        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-        return "".join(self._random.choice(alphabet) for _ in range(size))
+        # SIP tags and call-ids only need to look random, not be secret.
+        return f"{self._random.getrandbits(size * 5):x}"[:size].rjust(size, "0")
 
     def find(self, uuid: str) -> Channel | None:
         """Return the live channel ``uuid``."""
@@ -553,6 +552,7 @@ class Switch:
         now = now_us()
         party = leg.sip_party or SipParty(leg.profile.destination_number, "", "127.0.0.1", 5062)
         leg.times.progress = now
+        leg.profile.network_addr = party.host
         leg.touch_profile()
         leg.set_vars(
             outbound_progress_vars(
@@ -677,9 +677,7 @@ class Switch:
         channel.touch_profile()
         self.emit("CHANNEL_ANSWER", channel)
         channel.set_vars(
-            inbound_answer_vars(
-                channel, self.config.sip_ip, self.config.sip_port, self._token(13)
-            )
+            inbound_answer_vars(channel, self.config.sip_ip, self.config.sip_port, self._token(13))
         )
         self.emit_callstate(channel, "ACTIVE")
 
@@ -858,7 +856,8 @@ class Switch:
         leaving.partner = partner.partner = None
         for leg in (leaving, partner):
             leg.unset_var("bridge_to")
-            leg.unset_var("signal_bond")
+            if leg.bridge_kind == "bridge":
+                leg.unset_var("signal_bond")
             leg.set_var("last_bridge_hangup_cause", cause)
             leg.set_var("bridge_hangup_cause", cause)
         originator = leaving if leaving.bridge_originator else partner

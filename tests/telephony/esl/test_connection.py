@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import re
+import threading
 from collections.abc import Callable
 
 import gevent
@@ -35,6 +36,7 @@ from tests.telephony.esl.fakes import (
     TranscriptServer,
     background_job,
     captured_frames,
+    event_names_in,
     load_transcript,
 )
 
@@ -136,8 +138,8 @@ def _job_ids(name: str) -> list[str]:
 def test_bgapi_results_are_matched_by_job_uuid_out_of_order(
     replay, connections: Factory, wire_format: str
 ):
-    # Given the b2 capture: two originates in flight, then failures, and the 5999 originate
-    # whose result arrives after those of the two bgapi sent after it
+    # Given the b2 capture: bgapi fired without waiting for results; the 5999 originate's
+    # result arrives after those of the two bgapi sent after it
     name = f"b2_bgapi_originate_{wire_format}"
     server: TranscriptServer = replay(load_transcript(name))
     job_ids = iter(job for job in _job_ids(name) if not job.startswith("fx-job"))
@@ -149,59 +151,56 @@ def test_bgapi_results_are_matched_by_job_uuid_out_of_order(
     connection.connect()
     uuid1, uuid2 = f"fx-b2-{wire_format}-0001", f"fx-b2-{wire_format}-0002"
 
-    # When the commands are issued with the capture's concurrency
-    first = gevent.spawn(
-        connection.bgapi,
+    def submit(command: str, **kwargs: object) -> gevent.Greenlet:
+        # Fire a bgapi without waiting for its result, like the capturing client did;
+        # waiting until the server has read it keeps the commands in capture order.
+        count = len(server.received)
+        greenlet = gevent.spawn(connection.bgapi, command, **kwargs)
+        server.wait_received(count + 1)
+        return greenlet
+
+    # When the commands are issued as in the capture
+    first = submit(
         f"originate {{origination_uuid={uuid1},origination_caller_id_number=5550101}}"
-        "loopback/5500/default &park",
+        "loopback/5500/default &park"
     )
-    server.wait_received(3)
-    second = gevent.spawn(
-        connection.bgapi,
+    second = submit(
         f"originate {{origination_uuid={uuid2}}}loopback/5500/default &park",
         job_uuid=f"fx-job-{wire_format}-0002",
     )
-    server.wait_received(4)
-    first_result = first.get(timeout=2)
     channels = connection.api("show channels as json")
-    second_result = second.get(timeout=2)
     connection.api("show calls as json")
     getvar = connection.api(f"uuid_getvar {uuid1} uuid")
-    failures = []
-    for command in (
-        "originate user/1005 &park",
-        "originate user/9999999 &park",
-        "originate bogus/endpoint &park",
-    ):
-        with pytest.raises(Exception) as raised:
-            connection.bgapi(command)
-        failures.append(raised.value)
-    slow = gevent.spawn(
-        connection.bgapi,
-        "originate {originate_timeout=5}sofia/internal/nobody@127.0.0.1:5999 &park",
-    )
-    server.wait_received(11)
-    with pytest.raises(UsageError):
-        connection.bgapi("originate")
-    status = connection.bgapi("status")
-    slow.join(timeout=2)
+    failing = [
+        submit(command)
+        for command in (
+            "originate user/1005 &park",
+            "originate user/9999999 &park",
+            "originate bogus/endpoint &park",
+            "originate {originate_timeout=5}sofia/internal/nobody@127.0.0.1:5999 &park",
+            "originate",
+        )
+    ]
+    status = submit("status")
+    gevent.joinall([first, second, status, *failing], timeout=2)
     killed = [connection.api(f"uuid_kill {uuid}") for uuid in (uuid1, uuid2)]
     with pytest.raises(NoSuchChannel):
         connection.api("uuid_kill 00000000-0000-0000-0000-000000000000")
     empty = connection.api("show channels as json")
 
     # Then every result reached the command that asked for it
-    assert (first_result, second_result) == (f"+OK {uuid1}\n", f"+OK {uuid2}\n")
+    assert (first.value, second.value) == (f"+OK {uuid1}\n", f"+OK {uuid2}\n")
     assert '"row_count":4' in channels
     assert getvar == uuid1
-    assert [type(error) for error in failures] == [
+    assert [type(greenlet.exception) for greenlet in failing] == [
         UserNotRegistered,
         SubscriberAbsent,
         ChannelNotImplemented,
+        TemporaryFailure,
+        UsageError,
     ]
-    assert failures[0].cause == "USER_NOT_REGISTERED"
-    assert isinstance(slow.exception, TemporaryFailure)
-    assert status.startswith("UP 0 years")
+    assert failing[0].exception.cause == "USER_NOT_REGISTERED"
+    assert status.value.startswith("UP 0 years")
     assert killed == ["+OK\n", "+OK\n"]
     assert empty == '{"row_count": 0}\n'
     assert server.mismatches == []
@@ -217,15 +216,14 @@ def test_events_of_a_call_reach_the_consumer_queue_in_order(replay, connections:
     # When the client connects and the capture plays out
     connection.connect()
     server.finished.wait(3)
-    received = []
-    while len(received) < 66:
-        received.append(events.get(timeout=2))
+    received = [events.get(timeout=2) for _ in range(66)]
 
     # Then all 66 events arrive decoded, in capture order, and nothing was dropped
     assert server.mismatches == []
     assert server.received[1] == b"event plain ALL\n\n"
-    assert [e.name for e in received[:3]] == ["CHANNEL_CREATE", "CHANNEL_STATE", "CHANNEL_EXECUTE"]
+    assert [e.name for e in received] == event_names_in(load_transcript("c1_ivr_call_plain").raw)
     assert [e["DTMF-Digit"] for e in received if e.name == "DTMF"] == ["1", "2", "#"]
+    assert events.qsize() == 0
     assert connection.stats.events_dropped == 0
     assert connection.stats.heartbeats == 1
 
@@ -285,7 +283,7 @@ def test_heartbeat_watchdog_declares_the_node_down_and_reconnects(fake_fs, conne
 
 def test_heartbeats_keep_the_watchdog_quiet(fake_fs: FakeFreeSwitch, connections):
     # Given a watchdog of 0.5 s and captured HEARTBEAT events sent every 0.05 s
-    [heartbeat] = captured_frames("h1_heartbeat_plain", event_name="HEARTBEAT")[:1]
+    heartbeat = captured_frames("h1_heartbeat_plain", event_name="HEARTBEAT")[0]
     recorder = Recorder()
     connection = connections(
         fast_config(fake_fs.port, heartbeat_timeout=0.5), **recorder.callbacks()
@@ -411,24 +409,25 @@ def test_internal_subscriptions_are_not_delivered(fake_fs: FakeFreeSwitch, conne
     # Given a consumer subscribed to CHANNEL_CREATE only
     seen: list[Event] = []
     fake_fs.bgapi_handlers["status"] = "UP 0 years\n"
+    fake_fs.api_handlers["hostname"] = "vm"
     connection = connections(
         fast_config(fake_fs.port, heartbeat_timeout=30.0),
         events=["CHANNEL_CREATE"],
         on_event=seen.append,
     )
     connection.connect()
-    [heartbeat] = captured_frames("h1_heartbeat_plain", event_name="HEARTBEAT")[:1]
+    heartbeat = captured_frames("h1_heartbeat_plain", event_name="HEARTBEAT")[0]
     [create] = captured_frames("c1_ivr_call_plain", event_name="CHANNEL_CREATE")
 
     # When a bgapi result, a heartbeat and a channel event arrive
     result = connection.bgapi("status")
     fake_fs.current.send(heartbeat + create)
-    fake_fs.api_handlers["hostname"] = "vm"
     connection.api("hostname")
 
     # Then only the subscribed event reaches the consumer
     assert result == "UP 0 years\n"
     assert [event.name for event in seen] == ["CHANNEL_CREATE"]
+    assert connection.stats.heartbeats == 1
 
 
 def test_bgapi_follows_a_server_assigned_job_uuid(fake_fs: FakeFreeSwitch, connections):
@@ -460,11 +459,6 @@ def test_bgapi_times_out_when_no_result_comes(fake_fs: FakeFreeSwitch, connectio
 def test_rude_rejection_is_an_authentication_error(fake_fs: FakeFreeSwitch, connections):
     # Given an event socket whose ACL refuses us (no greeting, a rejection, then close)
     fake_fs.greet = False
-
-    def on_connect(session: FakeSession, command: str) -> bool:
-        return True
-
-    fake_fs.on_command = on_connect
     connection = connections(fast_config(fake_fs.port))
     rejecting = gevent.spawn(_reject_first_session, fake_fs)
 
@@ -513,6 +507,7 @@ def test_backoff_is_capped_exponential_with_jitter(connections):
     ceilings = [0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0, 8.0]
     for delay, ceiling in zip(delays, ceilings, strict=True):
         assert ceiling * 0.5 <= delay <= ceiling
+    assert len(set(delays)) == 8
 
 
 def test_close_sends_exit_and_stops(fake_fs: FakeFreeSwitch, connections):
@@ -565,3 +560,25 @@ def test_line_breaks_in_commands_are_refused(fake_fs: FakeFreeSwitch, connection
     connection.connect()
     with pytest.raises(ValueError, match="line breaks"):
         connection.api("status\n\nexit")
+
+
+def test_use_from_another_thread_is_refused(fake_fs: FakeFreeSwitch, connections):
+    # Given a connection opened on this thread's hub
+    connection = connections(fast_config(fake_fs.port))
+    connection.connect()
+    errors: list[BaseException] = []
+
+    def call_from_thread() -> None:
+        try:
+            connection.api("status")
+        except BaseException as exc:  # noqa: BLE001 - the test inspects whatever was raised
+            errors.append(exc)
+
+    # When another OS thread (another gevent hub) uses it
+    worker = threading.Thread(target=call_from_thread)
+    worker.start()
+    while worker.is_alive():
+        gevent.sleep(0.01)
+
+    # Then it is refused instead of corrupting the hub's state
+    assert [type(error) for error in errors] == [RuntimeError]

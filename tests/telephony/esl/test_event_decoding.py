@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from urllib.parse import quote
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apps.telephony.esl import (
@@ -287,6 +287,11 @@ _names = st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,20}", fullmatch=True)
 _values = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), max_size=40)
 
 
+# No example database: the tests must not write into the work tree.
+_PROPERTY = settings(max_examples=80, deadline=None, database=None)
+
+
+@_PROPERTY
 @given(st.dictionaries(_names, _values, max_size=12))
 def test_url_encoded_blocks_round_trip(headers: dict[str, str]):
     # Given any headers, url-encoded the way FreeSWITCH serialises plain events
@@ -295,6 +300,7 @@ def test_url_encoded_blocks_round_trip(headers: dict[str, str]):
     assert decode_plain_headers(block.encode()) == headers
 
 
+@_PROPERTY
 @given(st.dictionaries(_names, st.from_regex(r"[ -~]{0,30}", fullmatch=True), max_size=12))
 def test_partly_encoded_blocks_decode_like_a_line_by_line_decoder(headers: dict[str, str]):
     # Given values where only "%" and line breaks are encoded (FreeSWITCH leaves some raw)

@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from apps.telephony.esl import Event, FrameParser, decode_frame
-from tests.telephony.esl.fakes import load_transcript, split_frames, transcript_paths
+from tests.telephony.esl.fakes import (
+    event_names_in,
+    load_transcript,
+    split_frames,
+    transcript_paths,
+)
 
 # Frame starts found without the parser: a known content type right after a line start or
 # right after a body that did not end in a newline (hence no ^ anchor), but never inside a
@@ -18,28 +23,6 @@ FRAME_MARKER = re.compile(
     rb"(?<!-)Content-Type: (auth/request|command/reply|api/response|text/event-plain|"
     rb"text/event-json|text/event-xml|text/disconnect-notice|log/data)\n"
 )
-# Event names read without the decoder. A header may repeat inside one event (FreeSWITCH
-# re-fires a COMMAND event as PRIVATE_COMMAND and appends the new headers to the old ones, see
-# d1/i1); like a JSON decoder, the last occurrence wins.
-EVENT_NAME_PATTERNS = {
-    b"text/event-plain": re.compile(rb"(?m)^Event-Name: ([A-Z_]+)$"),
-    b"text/event-json": re.compile(rb'"Event-Name":"([A-Z_]+)"'),
-    b"text/event-xml": re.compile(rb"<Event-Name>([A-Z_]+)</Event-Name>"),
-}
-
-
-def _event_names_from_bytes(raw: bytes) -> list[str]:
-    names = []
-    for piece in split_frames(raw):
-        header, _, body = piece.partition(b"\n\n")
-        content_type = re.search(rb"(?m)^Content-Type: (\S+)$", header)
-        pattern = EVENT_NAME_PATTERNS.get(content_type.group(1) if content_type else b"")
-        if pattern is not None:
-            inner = body.partition(b"\n\n")[0] if b"plain" in content_type.group(1) else body
-            names.append(pattern.findall(inner)[-1].decode())
-    return names
-
-
 TRANSCRIPTS = transcript_paths()
 
 
@@ -144,7 +127,7 @@ def _path(name: str) -> Path:
 @pytest.mark.parametrize("path", TRANSCRIPTS, ids=_ids(TRANSCRIPTS))
 def test_decoded_event_names_follow_the_capture(path: Path):
     # Given the event names read straight from the bytes
-    expected = _event_names_from_bytes(path.read_bytes())
+    expected = event_names_in(path.read_bytes())
 
     # When the transcript is framed and decoded
     events = [decode_frame(frame) for frame in _frames_in_captured_chunks(path)]

@@ -20,8 +20,8 @@ class Command(BaseCommand):
         backend = get_search_backend()
         backend.setup(ARTICLE_DOC_TYPE)
         articles = Article.objects.select_related("group", "group__category").order_by("pk")
-        written = 0
-        for start in range(0, articles.count(), BATCH_SIZE):
-            batch = list(articles[start : start + BATCH_SIZE])
+        written, last_pk = 0, 0
+        while batch := list(articles.filter(pk__gt=last_pk)[:BATCH_SIZE]):
             written += backend.index_many(article_search_document(a) for a in batch)
+            last_pk = batch[-1].pk
         self.stdout.write(f"indexed {written} articles with the {backend.name} backend")

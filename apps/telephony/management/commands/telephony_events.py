@@ -30,8 +30,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--node", action="append", default=[],
-                            help="Only this node (repeatable). Default: every enabled node.")
+        parser.add_argument(
+            "--node",
+            action="append",
+            default=[],
+            help="Only this node (repeatable). Default: every enabled node.",
+        )
         parser.add_argument("--batch-size", type=int, default=500)
         parser.add_argument("--batch-wait-ms", type=int, default=50)
 
@@ -43,7 +47,7 @@ class Command(BaseCommand):
             env["PYTHONPATH"] = os.pathsep.join(
                 part for part in (base, env.get("PYTHONPATH", "")) if part
             )
-            os.execve(
+            os.execve(  # noqa: S606  (replaces this process: same pid for the supervisor)
                 sys.executable,
                 [sys.executable, "-m", "apps.telephony.run_events", *argv[2:]],
                 env,
