@@ -404,7 +404,8 @@ class Run:
                 if prompt
             }
             self._prompt_cache = prompts_resolve(
-                names, self.state.language, self.graph.default_language
+                names, self.state.language, self.graph.default_language,
+                cache_key=self.graph.version_id if self.graph.is_published else None,
             )
             self._prompt_language = self.state.language
         return self._prompt_cache.get(name)

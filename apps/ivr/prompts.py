@@ -7,6 +7,7 @@ is cached).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -55,6 +56,10 @@ def prompts_resolve(
             variant_id=variant_id if audio else None,
             checksum=checksum if audio else "",
         )
+    if cache_key is not None and ttl > 0:
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.clear()
+        _CACHE[key] = (time.monotonic() + ttl, resolved)
     return resolved
 
 

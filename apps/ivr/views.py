@@ -5,7 +5,6 @@ from __future__ import annotations
 import hmac
 import logging
 
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -54,9 +53,9 @@ def httapi_view(request: HttpRequest) -> HttpResponse:
         base_url=request.build_absolute_uri("/").rstrip("/"),
     )
     try:
-        with transaction.atomic():
-            output = httapi_step(step, DbEffects())
-        body = output.document
+        # No request-wide transaction: the path is an append-only log written in one statement
+        # per step, and callbacks, voicemail and transfer requests commit on their own.
+        body = httapi_step(step, DbEffects()).document
     except Exception:
         logger.exception("httapi step failed for session %s", step.fields.get("session_id"))
         body = documents.break_document()

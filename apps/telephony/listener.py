@@ -129,16 +129,20 @@ def on_channel_data(ledger: Ledger, event: Event) -> None:
     headers = event.headers
     at = _event_time(event)
     sequence = _sequence(event)
+    parked = headers.get("variable_current_application") == "park"
     answered_at = services.from_microseconds(headers.get("Caller-Channel-Answered-Time"))
     if headers.get("Answer-State") == "answered" or answered_at is not None:
-        services.leg_answer(ledger, leg, at=answered_at or at, sequence=sequence)
+        # Sequence 0 records the fact only; the state comes from the park below if parked.
+        services.leg_answer(
+            ledger, leg, at=answered_at or at, sequence=0 if parked else sequence
+        )
     elif headers.get("Answer-State") == "early":
         services.leg_ring(ledger, leg, at=at, sequence=sequence, early_media=True)
-    if headers.get("Channel-Call-State") == "HELD":
-        services.leg_hold(ledger, leg, held=True, at=at, sequence=sequence)
-    if headers.get("variable_current_application") == "park":
+    if parked:
         # A caller who waited parked while nobody listened still waits: announce it.
         services.leg_park(ledger, leg, at=at, sequence=sequence)
+    if headers.get("Channel-Call-State") == "HELD":
+        services.leg_hold(ledger, leg, held=True, at=at, sequence=sequence)
 
 
 def on_progress(ledger: Ledger, event: Event) -> None:

@@ -20,6 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from apps.ivr import graph as graph_module
+from apps.ivr import prompts as prompts_module
 from apps.ivr import services
 from apps.ivr.fs_emulator import (
     CallerScript,
@@ -86,8 +87,10 @@ def _freeswitch_credentials(settings):
     settings.IVR_TTS_COMMAND = []  # tests synthesise only where they say so
     settings.MEDIA_ROOT = str(settings.BASE_DIR / "var" / "test-media-ivr")
     graph_module._PUBLISHED.clear()
+    prompts_module._CACHE.clear()
     yield
     graph_module._PUBLISHED.clear()
+    prompts_module._CACHE.clear()
 
 
 @dataclass

@@ -212,6 +212,7 @@ class Channel:
         # Rendered variable lines in variable order (see render_vars), per format.
         self._var_lines: dict[str, dict[str, str]] = {"plain": {}, "json": {}}
         self.vars_version = 0
+        self._line_memo: dict[str, dict[str, tuple[str, str]]] = {}
         self._profile_block: Block | None = None
         self._other_pairs: tuple[tuple[str, str], ...] | None = None
         self._other_blocks: dict[str, Block] = {}
@@ -277,8 +278,18 @@ class Channel:
         if missing:
             names = list(islice(reversed(variables), missing))
             render = cached_plain_line if fmt == "plain" else cached_json_member
+            # Re-setting a variable to its old value (FreeSWITCH does it a lot) moves it but
+            # does not need a new line.
+            memo = self._line_memo.setdefault(fmt, {})
             for name in reversed(names):
-                cache[name] = render("variable_" + name, variables[name])
+                value = variables[name]
+                known = memo.get(name)
+                if known is not None and known[0] == value:
+                    line = known[1]
+                else:
+                    line = render("variable_" + name, value)
+                    memo[name] = (value, line)
+                cache[name] = line
         return "".join(cache.values())
 
     # ----------------------------------------------------------------- profile
