@@ -17,6 +17,7 @@ import csv
 import io
 import re
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -44,21 +45,6 @@ IDENTITY_COLUMNS = {
     "whatsapp": IdentityKind.WHATSAPP,
     "web": IdentityKind.WEB,
 }
-PROFILE_COLUMNS = (
-    "name",
-    "company",
-    "vip_tier",
-    "language",
-    "timezone",
-    "tags",
-    "consent_recording",
-    "consent_marketing",
-    "national_id",
-    "bank_card",
-    "external_id",
-    "notes",
-)
-COLUMNS = (*PROFILE_COLUMNS, *IDENTITY_COLUMNS)
 _SEPARATOR = re.compile(r"[;；]")
 _TRUE = {"1", "true", "yes", "y", "是"}
 _FALSE = {"0", "false", "no", "n", "否"}
@@ -107,54 +93,73 @@ def _split(cell: str) -> list[str]:
     return [part.strip() for part in _SEPARATOR.split(cell) if part.strip()]
 
 
-def _parse_bool(cell: str) -> bool | None:
-    text = cell.strip().lower()
+def _text(limit: int | None) -> Callable[[str], str]:
+    def parse(cell: str) -> str:
+        if limit is not None and len(cell) > limit:
+            raise ValueError(_("At most %(limit)s characters.") % {"limit": limit})
+        return cell
+
+    return parse
+
+
+def _tier(cell: str) -> str:
+    if cell.lower() not in VipTier.values:
+        raise ValueError(_("Unknown VIP tier."))
+    return cell.lower()
+
+
+def _language(cell: str) -> str:
+    if cell.lower() not in [code for code, _name in settings.LANGUAGES]:
+        raise ValueError(_("Unknown language."))
+    return cell.lower()
+
+
+def _timezone(cell: str) -> str:
+    if cell not in zoneinfo.available_timezones():
+        raise ValueError(_("Unknown time zone."))
+    return cell
+
+
+def _yes_no(cell: str) -> bool:
+    text = cell.lower()
     if text in _TRUE:
         return True
     if text in _FALSE:
         return False
-    return None
+    raise ValueError(_("Enter yes or no."))
+
+
+# Profile column -> parser of a non-empty cell (raises ValueError with the reason).
+_PROFILE_PARSERS: dict[str, Callable[[str], Any]] = {
+    "name": _text(200),
+    "company": _text(200),
+    "vip_tier": _tier,
+    "language": _language,
+    "timezone": _timezone,
+    "tags": _split,
+    "consent_recording": _yes_no,
+    "consent_marketing": _yes_no,
+    "national_id": _text(64),
+    "bank_card": _text(64),
+    "external_id": _text(100),
+    "notes": _text(None),
+}
+
+
+COLUMNS = (*_PROFILE_PARSERS, *IDENTITY_COLUMNS)
 
 
 def _parse_row(number: int, record: dict[str, str]) -> tuple[_Row, list[ImportIssue]]:
     issues: list[ImportIssue] = []
     profile: dict[str, Any] = {}
-    for column in ("name", "company", "national_id", "bank_card", "external_id", "notes"):
-        value = record.get(column, "").strip()
-        if value:
-            profile[column] = value
-    if len(profile.get("name", "")) > 200:
-        issues.append(ImportIssue(number, "name", _("At most 200 characters.")))
-    if len(profile.get("external_id", "")) > 100:
-        issues.append(ImportIssue(number, "external_id", _("At most 100 characters.")))
-    tier = record.get("vip_tier", "").strip().lower()
-    if tier:
-        if tier in VipTier.values:
-            profile["vip_tier"] = tier
-        else:
-            issues.append(ImportIssue(number, "vip_tier", _("Unknown VIP tier.")))
-    language = record.get("language", "").strip().lower()
-    if language:
-        if language in [code for code, _name in settings.LANGUAGES]:
-            profile["language"] = language
-        else:
-            issues.append(ImportIssue(number, "language", _("Unknown language.")))
-    tz = record.get("timezone", "").strip()
-    if tz:
-        if tz in zoneinfo.available_timezones():
-            profile["timezone"] = tz
-        else:
-            issues.append(ImportIssue(number, "timezone", _("Unknown time zone.")))
-    if record.get("tags", "").strip():
-        profile["tags"] = _split(record["tags"])
-    for column in ("consent_recording", "consent_marketing"):
+    for column, parse in _PROFILE_PARSERS.items():
         cell = record.get(column, "").strip()
-        if cell:
-            value = _parse_bool(cell)
-            if value is None:
-                issues.append(ImportIssue(number, column, _("Enter yes or no.")))
-            else:
-                profile[column] = value
+        if not cell:
+            continue
+        try:
+            profile[column] = parse(cell)
+        except ValueError as exc:
+            issues.append(ImportIssue(number, column, str(exc)))
     identities: list[IdentityInput] = []
     for column, kind in IDENTITY_COLUMNS.items():
         for position, raw in enumerate(_split(record.get(column, ""))):
@@ -243,9 +248,7 @@ def _read(content: bytes | str) -> tuple[list[tuple[int, dict[str, str]]], list[
     columns = [column.strip().lower() for column in header]
     unknown = [column for column in columns if column not in COLUMNS]
     if unknown:
-        return [], [
-            ImportIssue(1, column, _("Unknown column.")) for column in unknown
-        ]
+        return [], [ImportIssue(1, column, _("Unknown column.")) for column in unknown]
     records: list[tuple[int, dict[str, str]]] = []
     max_rows = _limit("CUSTOMERS_IMPORT_MAX_ROWS", IMPORT_MAX_ROWS)
     for number, cells in enumerate(reader, start=2):

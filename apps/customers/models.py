@@ -45,9 +45,7 @@ class Customer(TimeStampedModel):
     tags = ArrayField(
         models.CharField(max_length=50), verbose_name=_("tags"), default=list, blank=True
     )
-    consent_recording = models.BooleanField(
-        _("consents to call recording"), default=True
-    )
+    consent_recording = models.BooleanField(_("consents to call recording"), default=True)
     consent_marketing = models.BooleanField(_("consents to marketing"), default=False)
     national_id = EncryptedTextField(_("national ID number"), blank=True)
     bank_card = EncryptedTextField(_("bank card number"), blank=True)
@@ -77,10 +75,7 @@ class Customer(TimeStampedModel):
             ("merge_customers", _("Merge duplicate customers")),
             ("import_customers", _("Import customers from CSV")),
         ]
-        indexes = [
-            GinIndex(fields=["tags"], name="customers_tags_gin"),
-            models.Index(fields=["name"], name="customers_name_idx"),
-        ]
+        indexes = [GinIndex(fields=["tags"], name="customers_tags_gin")]
         constraints = [
             models.UniqueConstraint(
                 fields=["external_id"],
@@ -199,9 +194,7 @@ class Interaction(models.Model):
         verbose_name_plural = _("interactions")
         ordering = ["-occurred_at", "-id"]
         indexes = [
-            models.Index(
-                fields=["customer", "-occurred_at", "-id"], name="customers_timeline_idx"
-            ),
+            models.Index(fields=["customer", "-occurred_at", "-id"], name="customers_timeline_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

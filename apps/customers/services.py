@@ -354,8 +354,7 @@ def customer_merge(*, actor: Any, survivor: Customer, duplicate: Customer) -> Cu
             moved = _move_related_rows(source=duplicate, target=survivor)
     except IntegrityError as exc:
         raise Conflict(
-            _("The duplicate's records cannot move to the survivor: %(reason)s")
-            % {"reason": exc},
+            _("The duplicate's records cannot move to the survivor: %(reason)s") % {"reason": exc},
             code="merge_conflict",
         ) from exc
     # One primary identity per kind: the survivor's stay primary.
@@ -440,7 +439,9 @@ def interaction_record(
 
 
 @transaction.atomic
-def customer_resolve_caller(*, caller_number: str | None, create: bool | None = None) -> Customer | None:
+def customer_resolve_caller(
+    *, caller_number: str | None, create: bool | None = None
+) -> Customer | None:
     """Return the customer calling from this number; optionally create one for a new number.
 
     Withheld or invalid numbers give None. `create` defaults to settings
@@ -475,8 +476,9 @@ def call_customer_resolve(*, call_uuid: str, caller_number: str | None) -> int |
     customer = customer_find_by_phone(caller_number) if caller_number else None
     if customer is None:
         return None
-    cache.set(CALL_CUSTOMER_CACHE_KEY.format(uuid=call_uuid), customer.pk,
-              CALL_CUSTOMER_CACHE_SECONDS)
+    cache.set(
+        CALL_CUSTOMER_CACHE_KEY.format(uuid=call_uuid), customer.pk, CALL_CUSTOMER_CACHE_SECONDS
+    )
     return customer.pk
 
 

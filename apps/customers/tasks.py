@@ -19,9 +19,7 @@ def record_call_interaction(call_id: int) -> int | None:
     if call is None:
         return None
     outbound = call.direction == Call.Direction.OUTBOUND
-    customer = (
-        Customer.objects.filter(pk=call.customer_id).first() if call.customer_id else None
-    )
+    customer = Customer.objects.filter(pk=call.customer_id).first() if call.customer_id else None
     agent_leg = (
         CallLeg.objects.filter(call=call, role=CallLeg.Role.AGENT, answered_at__isnull=False)
         .order_by("-answered_at")

@@ -22,6 +22,7 @@ from apps.core.errors import DomainError
 from apps.ivr import services
 from apps.ivr.audio import AudioError, converter_name, tts_command
 from apps.ivr.conf import ivr_setting
+from apps.ivr.engine import live_versions_forget
 from apps.ivr.models import (
     CallbackRequest,
     Flow,
@@ -117,13 +118,17 @@ class FlowVersionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # drafts come from a flow ("new draft") or from restoring a version
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Published and retired versions never change (calls in progress may be running them).
+        return (obj is None or obj.is_editable) and super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return (obj is None or obj.is_editable) and super().has_delete_permission(request, obj)
 
     @admin.display(description=gettext_lazy("problems before publishing"))
     def problems(self, version: FlowVersion) -> str:
-        if version.pk is None:
-            return ""
+        if version.pk is None or not version.is_editable:
+            return "—"
         report = services.flow_version_validate(version)
         if report.ok:
             return _("None: this version can be published.")
@@ -399,6 +404,10 @@ class InboundNumberAdmin(admin.ModelAdmin):
     list_display = ("number", "flow", "is_active", "description")
     list_filter = ("is_active", "flow")
     search_fields = ("number", "description")
+
+    def save_model(self, request: HttpRequest, obj: InboundNumber, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        live_versions_forget()  # this process at once; others within IVR_DID_CACHE_SECONDS
 
 
 class HolidayInline(admin.TabularInline):

@@ -12,6 +12,8 @@ IVR_MAX_STEPS              documents one call may fetch before it is parked (300
 IVR_LOOKUP_TIMEOUT_MS      ceiling of an external lookup's timeout (2500; httapi waits 5 s).
 IVR_LOOKUP_ALLOWED_PREFIXES URL prefixes external lookups may call ([] = any http/https URL).
 IVR_PROMPT_SAMPLE_RATE     8000 or 16000: which conversion FreeSWITCH is sent.
+IVR_DID_CACHE_SECONDS      how long a process reuses a number's live version (5; publishing
+                           clears it in the publishing process at once).
 IVR_PROMPT_CACHE_SECONDS   how long a process reuses a published flow's prompt lookup (30).
 IVR_PROMPT_BASE_URL        base URL FreeSWITCH fetches prompts from ("" = the URL it called).
 IVR_TTS_COMMAND            argv to synthesise text, with {voice} {output} {text}; None = espeak-ng
@@ -45,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "IVR_PROMPT_SAMPLE_RATE": 8000,
     "IVR_PROMPT_BASE_URL": "",
     "IVR_PROMPT_CACHE_SECONDS": 30,
+    "IVR_DID_CACHE_SECONDS": 5,
     "IVR_TTS_COMMAND": None,
     "IVR_TTS_VOICES": {"en": "en", "zh-hans": "cmn"},
     "IVR_FS_TTS_ENGINE": "",

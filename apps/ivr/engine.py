@@ -260,19 +260,47 @@ def httapi_step(step: StepInput, effects: Effects) -> StepOutput:
     return run.finish()
 
 
+_LIVE_VERSIONS: dict[str, tuple[float, int | None]] = {}
+
+
+def live_version_for_number(did: str) -> int | None:
+    """Return the live version id of the flow answering a number (cached IVR_DID_CACHE_SECONDS).
+
+    Publishing clears this process's cache at once; other processes see a new version within
+    the cache delay (calls already in a flow keep theirs anyway).
+    """
+    from apps.ivr.models import InboundNumber
+
+    ttl = float(ivr_setting("IVR_DID_CACHE_SECONDS"))
+    cached = _LIVE_VERSIONS.get(did)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    rows = list(
+        InboundNumber.objects.filter(number__in={did, did.lstrip("+")}, is_active=True).values_list(
+            "flow__live_version_id", flat=True
+        )[:1]
+    )
+    version_id = rows[0] if rows else None
+    if ttl > 0:
+        if len(_LIVE_VERSIONS) > 10000:
+            _LIVE_VERSIONS.clear()
+        _LIVE_VERSIONS[did] = (time.monotonic() + ttl, version_id)
+    return version_id
+
+
+def live_versions_forget() -> None:
+    """Forget the cached number -> live version answers (after a publish or a number change)."""
+    _LIVE_VERSIONS.clear()
+
+
 def _on_first_request(step: StepInput, effects: Effects, session_id: str) -> StepOutput:
-    from apps.ivr.models import FlowVersion, InboundNumber
+    from apps.ivr.models import FlowVersion
 
     fields = step.fields
     did = fields.get("cc_did") or fields.get("Caller-Destination-Number", "")
     version_id = step.version_override
     if version_id is None:
-        number = (
-            InboundNumber.objects.filter(number__in={did, did.lstrip("+")}, is_active=True)
-            .select_related("flow")
-            .first()
-        )
-        version_id = number.flow.live_version_id if number is not None else None
+        version_id = live_version_for_number(did)
     if version_id is None or not session_id:
         logger.warning("no live IVR flow for number %r (session %s)", did, session_id)
         return StepOutput(
@@ -404,7 +432,9 @@ class Run:
                 if prompt
             }
             self._prompt_cache = prompts_resolve(
-                names, self.state.language, self.graph.default_language,
+                names,
+                self.state.language,
+                self.graph.default_language,
                 cache_key=self.graph.version_id if self.graph.is_published else None,
             )
             self._prompt_language = self.state.language
@@ -497,18 +527,22 @@ class Run:
         # and the exiting=true request must tell a queued caller from one who hung up.
         state.ended = self.ended and state.outcome != OUTCOME_TRANSFERRED
         variables = self.channel_variables() if (self.variables_dirty or self.ended) else {}
+        used = state.budget
         body = self._render(variables, self.work)
         limit = int(ivr_setting("IVR_DOCUMENT_BUDGET")) - int(ivr_setting("IVR_BUDGET_RESERVE"))
-        if state.budget + len(body) > limit:
-            # Not enough budget left for another round: park the caller while we still can.
+        if state.budget > limit:
+            # Not enough budget left for another round: park the caller while we still can
+            # (the reserve always leaves room for this small closing document).
+            state.budget = used
             self.work = []
-            self.ended = False
+            self.prompts = []
             self.event(None, "error", "document budget")
             self.exit_fallback()
             state.ended = True
             variables = self.channel_variables()
             body = self._render(variables, self.work)
-        ended_at = self.step.now if state.ended else None
+        # A transfer ends the IVR too, though its document still waits for a failed transfer.
+        ended_at = self.step.now if self.ended else None
         self.effects.path_record(
             state=state,
             events=self.events,

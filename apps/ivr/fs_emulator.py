@@ -291,36 +291,44 @@ def _check_match(  # noqa: PLR0912 - mirrors switch_ivr_dmachine_check_match
     return best, None, digits
 
 
-def dmachine_collect(  # noqa: PLR0911
+def dmachine_collect(
     binds: list[Bind], typed: str, terminators: str = ""
 ) -> tuple[Bind, str] | None:
     """Feed the typed keys one by one, then let the digit timeout expire.
 
     Return (binding, matched digits) or None for a no-match (none typed counts as no input).
     """
+    bound, digits, _used = dmachine_feed(binds, typed, terminators)
+    return None if bound is None else (bound, digits)
+
+
+def dmachine_feed(  # noqa: PLR0911
+    binds: list[Bind], typed: str, terminators: str = ""
+) -> tuple[Bind | None, str, int]:
+    """Like dmachine_collect, also returning how many of the typed keys were used."""
     max_len = (
         DMACHINE_MAX_DIGITS
         if any(b.is_regex for b in binds)
         else max((len(b.pattern) for b in binds), default=0)
     )
     digits = ""
-    for key in typed:
+    for used, key in enumerate(typed, start=1):
         if len(digits) >= max_len:
-            return None
+            return None, "", used - 1
         digits += key
         kind, bound, cut = _check_match(binds, digits, terminators, False, max_len)
         if kind == "never":
-            return None  # switch_ivr_dmachine_ping: NEVER counts as a timeout -> no match
+            return None, "", used  # switch_ivr_dmachine_ping: NEVER counts as a timeout
         if kind == "exact" and bound is not None:
-            return bound, cut
+            return bound, cut, used
         if kind == "none" and len(digits) == max_len:
-            return None
+            return None, "", used
     if not digits:
-        return None
+        return None, "", 0
     kind, bound, cut = _check_match(binds, digits, terminators, True, max_len)
     if kind == "exact" and bound is not None:
-        return bound, cut
-    return None
+        return bound, cut, len(typed)
+    return None, "", len(typed)
 
 
 # ---------------------------------------------------------------- caller and results
@@ -332,10 +340,17 @@ class CallerScript:
 
     An entry is the keys typed ("1", "1234567890#"), "" for silence, "say:<words>" for a
     spoken answer (heard only by a playback with ASR), or "hangup" to hang up then.
+    With `stream=True` the inputs are one run of keys (a simulated call's planned digits):
+    each prompt takes the keys its binds match and leaves the rest for the next prompt.
     """
 
     inputs: list[str] = field(default_factory=list)
     position: int = 0
+    stream: bool = False
+
+    @classmethod
+    def from_keys(cls, keys: str) -> CallerScript:
+        return cls(inputs=[keys] if keys else [], stream=True)
 
     def next_input(self) -> str:
         if self.position >= len(self.inputs):
@@ -343,6 +358,12 @@ class CallerScript:
         value = self.inputs[self.position]
         self.position += 1
         return value
+
+    def give_back(self, keys: str) -> None:
+        """Return keys a prompt did not use (stream mode only: they go to the next prompt)."""
+        if self.stream and keys:
+            self.position -= 1
+            self.inputs[self.position] = keys
 
     @property
     def exhausted(self) -> bool:
@@ -356,6 +377,8 @@ class Action:
     tag: str
     detail: str = ""
     collected: str | None = None
+    # How long FreeSWITCH waited for input after the prompt when none matched (input-timeout).
+    waited_ms: int = 0
 
 
 @dataclass
@@ -611,9 +634,11 @@ class HttapiSession:
                     actions[-1].collected = typed
                     return None
                 typed = ""
-            matched = dmachine_collect(binds, typed, terminators) if binds else None
-            if matched is not None:
-                bound, digits = matched
+            bound, digits, used = (
+                dmachine_feed(binds, typed, terminators) if binds else (None, "", 0)
+            )
+            script.give_back(typed[used:])
+            if bound is not None:
                 for char in bound.strip or "":
                     if char in digits:
                         digits = digits[: digits.index(char)]
@@ -624,6 +649,9 @@ class HttapiSession:
                 if action:
                     self._param("url", action)
                 return None
+            if not typed:
+                timeout_value = element.get("input-timeout") or ""
+                actions[-1].waited_ms = int(timeout_value) if timeout_value.isdigit() else 5000
             if error_file:
                 actions.append(Action("playback", error_file))
                 self._one_time(name, "invalid")

@@ -31,15 +31,29 @@ class ResolvedPrompt:
     checksum: str
 
 
+_CACHE: dict[tuple, tuple[float, dict[str, ResolvedPrompt]]] = {}
+_CACHE_MAX = 512
+
+
 def prompts_resolve(
-    names: Iterable[str], language: str, default_language: str
+    names: Iterable[str], language: str, default_language: str, *, cache_key: object = None
 ) -> dict[str, ResolvedPrompt]:
-    """Return each named prompt in the language (or the flow's default when it lacks one)."""
+    """Return each named prompt in the language (or the flow's default when it lacks one).
+
+    With a cache_key (a published version's id) the answer is kept IVR_PROMPT_CACHE_SECONDS in
+    this process: a re-recorded prompt reaches running flows within that delay.
+    """
     from apps.ivr.models import PromptVariant
 
     wanted = {name for name in names if name}
     if not wanted:
         return {}
+    ttl = float(ivr_setting("IVR_PROMPT_CACHE_SECONDS"))
+    key = (cache_key, language, default_language)
+    if cache_key is not None and ttl > 0:
+        cached = _CACHE.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
     languages = {language, default_language}
     rows = PromptVariant.objects.filter(
         prompt__name__in=wanted, language__in=languages

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from apps.core.errors import Conflict, InvalidInput
 from apps.ivr import audio, integrations
 from apps.ivr.conf import ivr_setting
-from apps.ivr.engine import CallState, StepEvent
+from apps.ivr.engine import CallState, StepEvent, live_versions_forget
 from apps.ivr.graph import Graph, Report, ValidationContext, graph_from_version, validate_graph
 from apps.ivr.models import (
     CallbackRequest,
@@ -143,6 +143,9 @@ def flow_version_publish(*, actor: Any, version: FlowVersion) -> FlowVersion:
     version.save()
     flow.live_version = version
     flow.save(update_fields=["live_version", "updated_at"])
+    # Now, and once committed (a request in between may have cached the old answer).
+    live_versions_forget()
+    transaction.on_commit(live_versions_forget)
     return version
 
 
@@ -235,17 +238,29 @@ class DbEffects:
                 "language, started_at, outcome, last_node, queue, attributes) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, '', '', '{}'::jsonb) "
                 "ON CONFLICT (call_uuid) DO UPDATE SET call_uuid = EXCLUDED.call_uuid "
-                f"RETURNING id, (SELECT count(*) FROM {IvrStep._meta.db_table} s "  # noqa: S608
+                f"RETURNING id, (SELECT count(*) FROM {IvrStep._meta.db_table} s "
                 f"WHERE s.path_id = {path_table}.id)",
-                [state.call, graph.flow_id, graph.version_id, state.did[:32],
-                 state.caller[:64], state.language, now, IvrPath.Outcome.IN_PROGRESS],
+                [
+                    state.call,
+                    graph.flow_id,
+                    graph.version_id,
+                    state.did[:32],
+                    state.caller[:64],
+                    state.language,
+                    now,
+                    IvrPath.Outcome.IN_PROGRESS,
+                ],
             )
             path_id, steps = cursor.fetchone()
         state.seq = max(state.seq, int(steps))
         return int(path_id)
 
     def path_record(
-        self, *, state: CallState, events: list[StepEvent], ended_at: dt.datetime | None,
+        self,
+        *,
+        state: CallState,
+        events: list[StepEvent],
+        ended_at: dt.datetime | None,
         outcome: str,
     ) -> None:
         if state.path is None:
@@ -256,8 +271,15 @@ class DbEffects:
             "attributes = %s::jsonb, last_node = COALESCE(NULLIF(%s, ''), last_node), "
             "ended_at = COALESCE(%s, ended_at) WHERE id = %s"
         )
-        update_params = [outcome, state.language, str(state.attrs.get("queue", ""))[:64],
-                         json.dumps(state.attrs), last, ended_at, state.path]
+        update_params = [
+            outcome,
+            state.language,
+            str(state.attrs.get("queue", ""))[:64],
+            json.dumps(state.attrs),
+            last,
+            ended_at,
+            state.path,
+        ]
         if not events:
             with connection.cursor() as cursor:
                 cursor.execute(update, update_params)
@@ -265,8 +287,16 @@ class DbEffects:
         rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(events))
         insert_params: list[Any] = []
         for event in events:
-            insert_params += [state.path, event.seq, event.node, event.kind, event.event,
-                              event.detail, event.elapsed_ms, event.at]
+            insert_params += [
+                state.path,
+                event.seq,
+                event.node,
+                event.kind,
+                event.event,
+                event.detail,
+                event.elapsed_ms,
+                event.at,
+            ]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"WITH appended AS (INSERT INTO {IvrStep._meta.db_table} "  # noqa: S608

@@ -45,6 +45,7 @@ from apps.telephony.esl import (
 )
 from apps.telephony.ledger import Ledger
 from apps.telephony.models import EndpointRegistration, FreeswitchNode
+from apps.telephony.realtime import PushSender
 
 logger = logging.getLogger(__name__)
 
@@ -143,8 +144,11 @@ class NodeIngest:
         batch_wait: float = 0.05,
         connection_config: ConnectionConfig | None = None,
         status_interval: float = STATUS_REFRESH_SECONDS,
+        push_sender: PushSender | None = None,
     ) -> None:
         self.node = node
+        self._owns_push_sender = push_sender is None
+        self.push_sender = push_sender or PushSender()
         self.status_interval = status_interval
         self.buffer_size = buffer_size
         self.batch_size = batch_size
@@ -155,6 +159,7 @@ class NodeIngest:
         self._idle = gevent.event.Event()
         self._idle.set()
         self._stopping = False
+        self._stop_requested = gevent.event.Event()
         self._overflowed = False
         self._writer: gevent.Greenlet | None = None
         self._status: gevent.Greenlet | None = None
@@ -173,6 +178,8 @@ class NodeIngest:
 
     def start(self) -> None:
         """Start the writer and connect (reconnecting until ``stop``)."""
+        if self._owns_push_sender:
+            self.push_sender.start()
         self._writer = gevent.spawn(self._write_loop)
         self._status = gevent.spawn(self._status_loop)
         self.connection.start()
@@ -180,6 +187,7 @@ class NodeIngest:
     def stop(self, *, timeout: float = 30.0) -> None:
         """Stop reading, write what is buffered, close the connection."""
         self._stopping = True
+        self._stop_requested.set()
         self.connection.close()
         self._wake.set()
         if self._writer is not None:
@@ -193,6 +201,8 @@ class NodeIngest:
                 self._writer.kill()
         if self._status is not None:
             self._status.kill()
+        if self._owns_push_sender:
+            self.push_sender.stop()
         node_status.record_node_status(self.node.name, "down", "event process stopped")
 
     @property
@@ -284,7 +294,8 @@ class NodeIngest:
         if len(buffer) < self.batch_size and not self._stopping:
             remaining = self.batch_wait - (time.monotonic() - first_arrival)
             if remaining > 0:
-                gevent.sleep(remaining)
+                # Interrupted by stop(): a shutdown does not wait for a batch to fill.
+                self._stop_requested.wait(remaining)
         arrivals: list[float] = []
         batch: list[Event] = []
         while buffer and len(batch) < self.batch_size:
@@ -379,7 +390,12 @@ class NodeIngest:
 
     def _write_batch(self, batch: list[Event]) -> None:
         try:
-            listener.process_batch(batch, node=self.node, before_publish=self.play_hold_music)
+            listener.process_batch(
+                batch,
+                node=self.node,
+                before_publish=self.play_hold_music,
+                push_sender=self.push_sender,
+            )
         except DatabaseError:
             raise
         except Exception:
@@ -389,7 +405,10 @@ class NodeIngest:
             for event in batch:
                 try:
                     listener.process_batch(
-                        [event], node=self.node, before_publish=self.play_hold_music
+                        [event],
+                        node=self.node,
+                        before_publish=self.play_hold_music,
+                        push_sender=self.push_sender,
                     )
                 except DatabaseError:
                     raise
@@ -450,7 +469,7 @@ class NodeIngest:
             if snapshot.registrations is not None:
                 self._apply_registrations(ledger, snapshot, at)
                 ledger.flush()
-            ledger.schedule_after_commit(self.play_hold_music)
+            ledger.schedule_after_commit(self.play_hold_music, self.push_sender)
         self.stats.resyncs += 1
         self.stats.adopted_by_resync += len(unknown)
         if unknown:
@@ -475,7 +494,7 @@ class NodeIngest:
                 at=at,
             )
             ledger.flush()
-            ledger.schedule_after_commit()
+            ledger.schedule_after_commit(push_sender=self.push_sender)
         self.stats.closed_by_resync += len(closed)
         if closed:
             logger.warning(

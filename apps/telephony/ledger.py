@@ -26,6 +26,7 @@ from apps.accounts.models import Agent
 from apps.core import realtime
 from apps.telephony import domain_events
 from apps.telephony.domain_events import CallEvent
+from apps.telephony.realtime import PushSender
 from apps.telephony.models import (
     Call,
     CallLeg,
@@ -354,26 +355,36 @@ class Ledger:
             **{key: value for key, value in event.data.items() if key != "cc"},
         }
         self.pushes.append((realtime.agent_group(agent.id), event.kind, payload))
-        if agent.team_id is not None:
-            self.pushes.append((realtime.team_group(agent.team_id), event.kind, payload))
 
-    def after_commit(self, before_publish: Callable[[Ledger], None] | None = None) -> None:
+    def after_commit(
+        self,
+        before_publish: Callable[[Ledger], None] | None = None,
+        push_sender: PushSender | None = None,
+    ) -> None:
         """Send the browser pushes and publish the domain events (once committed).
 
         ``before_publish(ledger)`` runs first: what must reach FreeSWITCH before any subscriber
-        can react (hold music for a parked caller, before the router may bridge it).
+        can react (hold music for a parked caller, before the router may bridge it). With a
+        ``push_sender`` (the event process) pushes are queued to it instead of sent inline.
         """
         if before_publish is not None:
             try:
                 before_publish(self)
             except Exception:  # announcing must go on whatever the hook does
                 logger.exception("before_publish hook failed")
-        send_pushes(self.pushes)
+        if push_sender is not None:
+            push_sender.submit(self.pushes)
+        else:
+            send_pushes(self.pushes)
         domain_events.publish_all(self.events)
 
-    def schedule_after_commit(self, before_publish: Callable[[Ledger], None] | None = None) -> None:
+    def schedule_after_commit(
+        self,
+        before_publish: Callable[[Ledger], None] | None = None,
+        push_sender: PushSender | None = None,
+    ) -> None:
         """Release announcements when the surrounding transaction commits."""
-        transaction.on_commit(lambda: self.after_commit(before_publish))
+        transaction.on_commit(lambda: self.after_commit(before_publish, push_sender))
 
 
 def send_pushes(pushes: list[tuple[str, str, dict[str, Any]]]) -> None:

@@ -21,6 +21,7 @@ from apps.telephony import services
 from apps.telephony.esl.messages import Event
 from apps.telephony.ledger import Ledger
 from apps.telephony.models import FreeswitchNode
+from apps.telephony.realtime import PushSender
 from apps.telephony.services import CdrFacts, ChannelInfo
 
 logger = logging.getLogger(__name__)
@@ -133,9 +134,7 @@ def on_channel_data(ledger: Ledger, event: Event) -> None:
     answered_at = services.from_microseconds(headers.get("Caller-Channel-Answered-Time"))
     if headers.get("Answer-State") == "answered" or answered_at is not None:
         # Sequence 0 records the fact only; the state comes from the park below if parked.
-        services.leg_answer(
-            ledger, leg, at=answered_at or at, sequence=0 if parked else sequence
-        )
+        services.leg_answer(ledger, leg, at=answered_at or at, sequence=0 if parked else sequence)
     elif headers.get("Answer-State") == "early":
         services.leg_ring(ledger, leg, at=at, sequence=sequence, early_media=True)
     if parked:
@@ -422,11 +421,12 @@ def process_batch(
     *,
     node: FreeswitchNode,
     before_publish: Callable[[Ledger], None] | None = None,
+    push_sender: PushSender | None = None,
 ) -> Ledger:
     """Apply a batch of events in one transaction; announce what changed after commit."""
     with transaction.atomic():
         ledger = apply_events(events, node=node)
-        ledger.schedule_after_commit(before_publish)
+        ledger.schedule_after_commit(before_publish, push_sender)
     return ledger
 
 

@@ -117,11 +117,28 @@ class TicketAdmin(admin.ModelAdmin):
     status changes use the actions, so the lifecycle rules hold in the admin too."""
 
     list_display = (
-        "reference", "subject", "status", "priority", "customer", "department", "team",
-        "assignee", "escalation_level", "resolution_due_at", "created_at",
+        "reference",
+        "subject",
+        "status",
+        "priority",
+        "customer",
+        "department",
+        "team",
+        "assignee",
+        "escalation_level",
+        "resolution_due_at",
+        "created_at",
     )
-    list_filter = ("status", "priority", "channel", "department", "team", "category",
-                   "escalation_level", "created_at")
+    list_filter = (
+        "status",
+        "priority",
+        "channel",
+        "department",
+        "team",
+        "category",
+        "escalation_level",
+        "created_at",
+    )
     search_fields = ("=id", "subject", "customer__name", "=calls__call_uuid")
     raw_id_fields = ("customer", "assignee", "created_by", "linked_interactions")
     filter_horizontal = ("watchers",)
@@ -130,13 +147,32 @@ class TicketAdmin(admin.ModelAdmin):
     show_full_result_count = False
     inlines = [TicketCallInline, TicketCommentInline, TicketAttachmentInline, TicketEventInline]
     readonly_fields = (
-        "status", "pending_reason", "first_responded_at", "resolved_at", "closed_at",
-        "reopened_count", "escalation_level", "sla_policy", "first_response_due_at",
-        "resolution_due_at", "sla_paused_at", "created_by",
+        "status",
+        "pending_reason",
+        "first_responded_at",
+        "resolved_at",
+        "closed_at",
+        "reopened_count",
+        "escalation_level",
+        "sla_policy",
+        "first_response_due_at",
+        "resolution_due_at",
+        "sla_paused_at",
+        "created_by",
     )
     fields = (
-        "subject", "description", "customer", "priority", "category", "channel", "department",
-        "team", "assignee", "watchers", "linked_interactions", *readonly_fields,
+        "subject",
+        "description",
+        "customer",
+        "priority",
+        "category",
+        "channel",
+        "department",
+        "team",
+        "assignee",
+        "watchers",
+        "linked_interactions",
+        *readonly_fields,
     )
     actions = ["resolve_tickets", "close_tickets", "reopen_tickets"]
 
@@ -177,14 +213,18 @@ class TicketAdmin(admin.ModelAdmin):
                 services.ticket_update(actor=request.user, ticket=ticket, **updates)
             if "department" in changed and obj.department is not None:
                 services.ticket_handoff(
-                    actor=request.user, ticket=ticket, department=obj.department,
+                    actor=request.user,
+                    ticket=ticket,
+                    department=obj.department,
                     team=obj.team if "team" in changed else None,
                 )
             elif changed & {"team", "assignee"}:
                 services.ticket_assign(
                     actor=request.user,
                     ticket=ticket,
-                    **{name: getattr(obj, name) for name in ("team", "assignee") if name in changed},
+                    **{
+                        name: getattr(obj, name) for name in ("team", "assignee") if name in changed
+                    },
                 )
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)

@@ -15,13 +15,22 @@ class TicketsConfig(AppConfig):
         register_audited(
             models.Ticket,
             exclude_fields=[
-                "updated_at", "first_response_warn_at", "first_response_sla_level",
-                "resolution_warn_at", "resolution_sla_level", "sla_paused_seconds",
+                "updated_at",
+                "first_response_warn_at",
+                "first_response_sla_level",
+                "resolution_warn_at",
+                "resolution_sla_level",
+                "sla_paused_seconds",
             ],
             m2m_fields={"watchers"},
         )
         for model in (
-            models.BusinessCalendar, models.WeeklyHours, models.SpecialDay, models.SLAPolicy,
-            models.SLATarget, models.Department, models.TicketCategory,
+            models.BusinessCalendar,
+            models.WeeklyHours,
+            models.SpecialDay,
+            models.SLAPolicy,
+            models.SLATarget,
+            models.Department,
+            models.TicketCategory,
         ):
             register_audited(model)

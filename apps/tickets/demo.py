@@ -23,16 +23,30 @@ from apps.tickets.models import (
 
 # Mainland China 2026 public holidays and make-up working days, as announced for the demo year.
 HOLIDAYS_2026 = {
-    dt.date(2026, 1, 1): "元旦", dt.date(2026, 1, 2): "元旦", dt.date(2026, 1, 3): "元旦",
+    dt.date(2026, 1, 1): "元旦",
+    dt.date(2026, 1, 2): "元旦",
+    dt.date(2026, 1, 3): "元旦",
     **{dt.date(2026, 2, day): "春节" for day in range(15, 24)},
-    dt.date(2026, 4, 4): "清明节", dt.date(2026, 4, 5): "清明节", dt.date(2026, 4, 6): "清明节",
+    dt.date(2026, 4, 4): "清明节",
+    dt.date(2026, 4, 5): "清明节",
+    dt.date(2026, 4, 6): "清明节",
     **{dt.date(2026, 5, day): "劳动节" for day in range(1, 6)},
-    dt.date(2026, 6, 19): "端午节", dt.date(2026, 6, 20): "端午节", dt.date(2026, 6, 21): "端午节",
-    dt.date(2026, 9, 25): "中秋节", dt.date(2026, 9, 26): "中秋节", dt.date(2026, 9, 27): "中秋节",
+    dt.date(2026, 6, 19): "端午节",
+    dt.date(2026, 6, 20): "端午节",
+    dt.date(2026, 6, 21): "端午节",
+    dt.date(2026, 9, 25): "中秋节",
+    dt.date(2026, 9, 26): "中秋节",
+    dt.date(2026, 9, 27): "中秋节",
     **{dt.date(2026, 10, day): "国庆节" for day in range(1, 8)},
 }
-MAKE_UP_DAYS_2026 = [dt.date(2026, 1, 4), dt.date(2026, 2, 14), dt.date(2026, 2, 28),
-                     dt.date(2026, 5, 9), dt.date(2026, 9, 20), dt.date(2026, 10, 10)]
+MAKE_UP_DAYS_2026 = [
+    dt.date(2026, 1, 4),
+    dt.date(2026, 2, 14),
+    dt.date(2026, 2, 28),
+    dt.date(2026, 5, 9),
+    dt.date(2026, 9, 20),
+    dt.date(2026, 10, 10),
+]
 TARGETS = {  # priority: (first response, resolution) in business minutes
     "standard": {"low": (240, 2400), "normal": (60, 960), "high": (30, 480), "urgent": (15, 240)},
     "vip": {"low": (60, 960), "normal": (15, 480), "high": (10, 240), "urgent": (5, 120)},
@@ -74,10 +88,20 @@ def _calendar() -> BusinessCalendar:
             for day in range(5)
         )
         SpecialDay.objects.bulk_create(
-            [SpecialDay(calendar=calendar, date=day, name=name)
-             for day, name in HOLIDAYS_2026.items()]
-            + [SpecialDay(calendar=calendar, date=day, name="调休上班", opens_at=dt.time(9),
-                          closes_at=dt.time(18)) for day in MAKE_UP_DAYS_2026]
+            [
+                SpecialDay(calendar=calendar, date=day, name=name)
+                for day, name in HOLIDAYS_2026.items()
+            ]
+            + [
+                SpecialDay(
+                    calendar=calendar,
+                    date=day,
+                    name="调休上班",
+                    opens_at=dt.time(9),
+                    closes_at=dt.time(18),
+                )
+                for day in MAKE_UP_DAYS_2026
+            ]
         )
     return calendar
 
@@ -94,8 +118,12 @@ def seed() -> list[str]:
         )
         if created:
             SLATarget.objects.bulk_create(
-                SLATarget(policy=policy, priority=priority, first_response_minutes=first,
-                          resolution_minutes=resolution)
+                SLATarget(
+                    policy=policy,
+                    priority=priority,
+                    first_response_minutes=first,
+                    resolution_minutes=resolution,
+                )
                 for priority, (first, resolution) in targets.items()
             )
         policies[key] = policy
@@ -103,8 +131,11 @@ def seed() -> list[str]:
     for slug, name, team_name, policy_key in DEPARTMENTS:
         departments[slug], _ = Department.objects.get_or_create(
             slug=slug,
-            defaults={"name": name, "default_team": Team.objects.filter(name=team_name).first(),
-                      "sla_policy": policies[policy_key]},
+            defaults={
+                "name": name,
+                "default_team": Team.objects.filter(name=team_name).first(),
+                "sla_policy": policies[policy_key],
+            },
         )
     categories = {}
     for slug, name, department in CATEGORIES:
@@ -119,14 +150,23 @@ def seed() -> list[str]:
             continue
         agent = User.objects.filter(username=assignee).first() if assignee else None
         ticket = services.ticket_create(
-            actor=admin, subject=subject, customer=customer, priority=priority,
-            category=categories[category], channel="phone", assignee=agent,
+            actor=admin,
+            subject=subject,
+            customer=customer,
+            priority=priority,
+            category=categories[category],
+            channel="phone",
+            assignee=agent,
         )
         if action:
             services.ticket_transition(
-                actor=agent or admin, ticket=ticket, action=action,
+                actor=agent or admin,
+                ticket=ticket,
+                action=action,
                 pending_reason="customer" if action == "pend" else "",
             )
         created += 1
-    return [f"  tickets: {Ticket.objects.count()} tickets ({created} new), "
-            f"{len(departments)} departments, SLA on the 'Shanghai office' calendar"]
+    return [
+        f"  tickets: {Ticket.objects.count()} tickets ({created} new), "
+        f"{len(departments)} departments, SLA on the 'Shanghai office' calendar"
+    ]

@@ -152,8 +152,9 @@ class SLAPolicy(TimeStampedModel):
     pause_when_pending = models.BooleanField(
         _("pause resolution while pending"),
         default=True,
-        help_text=_("The resolution clock stops while the ticket waits for the customer or a "
-                    "third party."),
+        help_text=_(
+            "The resolution clock stops while the ticket waits for the customer or a third party."
+        ),
     )
     is_default = models.BooleanField(
         _("default policy"), default=False, help_text=_("For tickets of departments without one.")
@@ -349,7 +350,9 @@ class Ticket(TimeStampedModel):
         related_name="watched_tickets",
     )
     linked_interactions = models.ManyToManyField(
-        "customers.Interaction", verbose_name=_("linked interactions"), blank=True,
+        "customers.Interaction",
+        verbose_name=_("linked interactions"),
+        blank=True,
         related_name="tickets",
     )
     first_responded_at = models.DateTimeField(_("first responded at"), null=True, blank=True)

@@ -54,26 +54,30 @@ def ticket_list_visible(*, actor: Any) -> QuerySet[Ticket]:
 
 def ticket_list(*, actor: Any) -> QuerySet[Ticket]:
     """Return the visible tickets with what the API shows about them, in few queries."""
-    return ticket_list_visible(actor=actor).select_related(
-        "customer", "assignee", "team", "department", "category", "created_by"
-    ).prefetch_related(
-        "watchers",
-        "calls",
-        "linked_interactions",
-        Prefetch(
-            "sla_policy",
-            queryset=SLAPolicy.objects.select_related("calendar").prefetch_related(
-                "calendar__weekly_hours", "calendar__special_days", "targets"
+    return (
+        ticket_list_visible(actor=actor)
+        .select_related("customer", "assignee", "team", "department", "category", "created_by")
+        .prefetch_related(
+            "watchers",
+            "calls",
+            "linked_interactions",
+            Prefetch(
+                "sla_policy",
+                queryset=SLAPolicy.objects.select_related("calendar").prefetch_related(
+                    "calendar__weekly_hours", "calendar__special_days", "targets"
+                ),
             ),
-        ),
+        )
     )
 
 
 def ticket_list_open_for_customer(*, actor: Any, customer_id: int) -> QuerySet[Ticket]:
     """Return the customer's active tickets the actor may see, newest first (screen-pop)."""
-    return ticket_list(actor=actor).filter(
-        customer_id=customer_id, status__in=ACTIVE_STATUSES
-    ).order_by("-created_at")
+    return (
+        ticket_list(actor=actor)
+        .filter(customer_id=customer_id, status__in=ACTIVE_STATUSES)
+        .order_by("-created_at")
+    )
 
 
 def comment_list(*, actor: Any, ticket: Ticket) -> QuerySet[TicketComment]:

@@ -170,13 +170,21 @@ def ticket_create(
     ticket.sla_policy = sla.policy_for(ticket)
     ticket.save()
     sla.schedule_deadlines(ticket, now=ticket.created_at)
-    ticket.save(update_fields=[
-        "first_response_due_at", "first_response_warn_at", "first_response_sla_level",
-        "resolution_due_at", "resolution_warn_at", "resolution_sla_level",
-    ])
+    ticket.save(
+        update_fields=[
+            "first_response_due_at",
+            "first_response_warn_at",
+            "first_response_sla_level",
+            "resolution_due_at",
+            "resolution_warn_at",
+            "resolution_sla_level",
+        ]
+    )
     ticket.watchers.add(*[user for user in watchers if user])
     for call_uuid in dict.fromkeys(uuid.strip() for uuid in call_uuids if uuid and uuid.strip()):
-        TicketCall.objects.create(ticket=ticket, call_uuid=call_uuid, linked_by=_actor_or_none(actor))
+        TicketCall.objects.create(
+            ticket=ticket, call_uuid=call_uuid, linked_by=_actor_or_none(actor)
+        )
     interactions = [i for i in interactions if customer is None or i.customer_id == customer.pk]
     ticket.linked_interactions.add(*interactions)
     _event(ticket, EventKind.CREATED, actor, channel=channel)
@@ -189,7 +197,8 @@ def ticket_create(
             occurred_at=now,
             summary=f"{ticket.reference} {ticket.subject}",
             refs={"ticket_id": ticket.pk, "reference": ticket.reference, "event": "created"},
-            agent=_actor_or_none(actor) if not getattr(actor, "is_service_account", False)
+            agent=_actor_or_none(actor)
+            if not getattr(actor, "is_service_account", False)
             else None,
         )
     _push_to_people(ticket, "ticket.assigned", [assignee])
@@ -275,7 +284,7 @@ def ticket_update(
     before = {name: _plain(getattr(ticket, name)) for name in changed}
     for name in changed:
         setattr(ticket, name, changes[name])
-    fields = [name for name in changed]
+    fields = list(changed)
     if "priority" in changed:
         fields += sla.schedule_deadlines(ticket, now=timezone.now())
     ticket.save(update_fields=[*fields, "updated_at"])
@@ -330,7 +339,9 @@ def ticket_transition(
     )
     if note.strip():
         TicketComment.objects.create(
-            ticket=ticket, author=_actor_or_none(actor), body=note.strip(),
+            ticket=ticket,
+            author=_actor_or_none(actor),
+            body=note.strip(),
             visibility=Visibility.INTERNAL,
         )
     if target == Status.RESOLVED and ticket.customer_id:
@@ -344,7 +355,9 @@ def ticket_transition(
             refs={"ticket_id": ticket.pk, "reference": ticket.reference, "event": "resolved"},
         )
     _push_to_people(
-        ticket, "ticket.updated", [ticket.assignee_id, *ticket.watchers.values_list("pk", flat=True)]
+        ticket,
+        "ticket.updated",
+        [ticket.assignee_id, *ticket.watchers.values_list("pk", flat=True)],
     )
     return ticket
 
@@ -401,7 +414,8 @@ def ticket_handoff(
     if ticket.department_id == department.pk and (team is None or team.pk == ticket.team_id):
         raise Conflict(_("The ticket is already with this department."), code="same_department")
     before = {
-        "department": ticket.department_id, "team": ticket.team_id,
+        "department": ticket.department_id,
+        "team": ticket.team_id,
         "assignee": ticket.assignee_id,
     }
     ticket.department = department
@@ -553,9 +567,7 @@ def ticket_link_interaction(*, actor: Any, ticket: Ticket, interaction: Interact
     """Link one of the ticket customer's interactions to the ticket."""
     ticket = _lock(ticket)
     if ticket.customer_id and interaction.customer_id != ticket.customer_id:
-        raise InvalidInput(
-            _("The interaction belongs to another customer."), field="interaction"
-        )
+        raise InvalidInput(_("The interaction belongs to another customer."), field="interaction")
     if not ticket.linked_interactions.filter(pk=interaction.pk).exists():
         ticket.linked_interactions.add(interaction)
         _event(ticket, EventKind.LINKED, actor, interaction=interaction.pk)
@@ -608,13 +620,18 @@ def ticket_sla_check(*, ticket_id: int, now: dt.datetime | None = None) -> list[
         if level == sla.LEVEL_BREACHED:
             _escalate(ticket, clock=clock, due=due)
         else:
-            _push_to_people(ticket, "ticket.sla_warning", [ticket.assignee_id], clock=clock,
-                            due=due.isoformat())
+            _push_to_people(
+                ticket, "ticket.sla_warning", [ticket.assignee_id], clock=clock, due=due.isoformat()
+            )
             _push_to_team(ticket, "ticket.sla_warning", clock=clock, due=due.isoformat())
     if announced:
-        ticket.save(update_fields=[
-            "first_response_sla_level", "resolution_sla_level", "escalation_level",
-        ])
+        ticket.save(
+            update_fields=[
+                "first_response_sla_level",
+                "resolution_sla_level",
+                "escalation_level",
+            ]
+        )
     return announced
 
 
@@ -628,8 +645,11 @@ def _escalate(ticket: Ticket, *, clock: str, due: dt.datetime) -> None:
         author_kind=AuthorKind.SYSTEM,
         visibility=Visibility.INTERNAL,
         body=_("SLA missed: the %(clock)s was due at %(due)s. Escalated to level %(level)s.")
-        % {"clock": label, "due": due.isoformat(timespec="minutes"),
-           "level": ticket.escalation_level},
+        % {
+            "clock": label,
+            "due": due.isoformat(timespec="minutes"),
+            "level": ticket.escalation_level,
+        },
     )
     extra = {"clock": clock, "due": due.isoformat(), "escalation_level": ticket.escalation_level}
     _push_to_people(

@@ -19,8 +19,14 @@ from apps.tickets.models import ACTIVE_STATUSES, SLAPolicy, SLATarget, Status, T
 LEVEL_NONE, LEVEL_WARNING, LEVEL_BREACHED = 0, 1, 2
 STATE_OK, STATE_WARNING, STATE_BREACHED = "ok", "warning", "breached"
 STATE_MET, STATE_PAUSED, STATE_NONE = "met", "paused", "none"
-_STATE_RANK = {STATE_NONE: 0, STATE_MET: 1, STATE_PAUSED: 2, STATE_OK: 3, STATE_WARNING: 4,
-               STATE_BREACHED: 5}
+_STATE_RANK = {
+    STATE_NONE: 0,
+    STATE_MET: 1,
+    STATE_PAUSED: 2,
+    STATE_OK: 3,
+    STATE_WARNING: 4,
+    STATE_BREACHED: 5,
+}
 
 
 def policy_for(ticket: Ticket) -> SLAPolicy | None:
@@ -50,8 +56,12 @@ def schedule_deadlines(ticket: Ticket, *, now: dt.datetime) -> list[str]:
     policy = ticket.sla_policy
     target = _target(policy, ticket.priority) if policy is not None else None
     fields = [
-        "first_response_due_at", "first_response_warn_at", "first_response_sla_level",
-        "resolution_due_at", "resolution_warn_at", "resolution_sla_level",
+        "first_response_due_at",
+        "first_response_warn_at",
+        "first_response_sla_level",
+        "resolution_due_at",
+        "resolution_warn_at",
+        "resolution_sla_level",
     ]
     if target is None:
         for name in fields:
@@ -104,7 +114,9 @@ def restart(ticket: Ticket, *, now: dt.datetime) -> list[str]:
     ticket.sla_paused_at = None
     ticket.sla_paused_seconds = 0
     return [
-        "sla_cycle_started_at", "sla_paused_at", "sla_paused_seconds",
+        "sla_cycle_started_at",
+        "sla_paused_at",
+        "sla_paused_seconds",
         *schedule_deadlines(ticket, now=now),
     ]
 
@@ -157,30 +169,49 @@ def snapshot(ticket: Ticket, *, now: dt.datetime) -> dict[str, Any]:
     """
     policy = ticket.sla_policy
     empty = {
-        "policy": None, "state": STATE_NONE, "remaining_seconds": None, "ticking": False,
-        "first_response_due": None, "first_response_state": STATE_NONE,
-        "first_response_remaining_seconds": None, "resolution_due": None,
-        "resolution_state": STATE_NONE, "resolution_remaining_seconds": None, "paused": False,
+        "policy": None,
+        "state": STATE_NONE,
+        "remaining_seconds": None,
+        "ticking": False,
+        "first_response_due": None,
+        "first_response_state": STATE_NONE,
+        "first_response_remaining_seconds": None,
+        "resolution_due": None,
+        "resolution_state": STATE_NONE,
+        "resolution_remaining_seconds": None,
+        "paused": False,
     }
     if policy is None or ticket.first_response_due_at is None:
         return empty
     schedule = policy.calendar.schedule()
     paused = ticket.sla_paused_at is not None and ticket.status in ACTIVE_STATUSES
     first_state, first_remaining = _clock(
-        schedule=schedule, now=now, due=ticket.first_response_due_at,
-        warn=ticket.first_response_warn_at, running=first_response_running(ticket),
+        schedule=schedule,
+        now=now,
+        due=ticket.first_response_due_at,
+        warn=ticket.first_response_warn_at,
+        running=first_response_running(ticket),
         done_at=ticket.first_responded_at,
     )
-    resolution_done = ticket.resolved_at if ticket.status in (Status.RESOLVED, Status.CLOSED) else None
+    resolution_done = (
+        ticket.resolved_at if ticket.status in (Status.RESOLVED, Status.CLOSED) else None
+    )
     resolution_state, resolution_remaining = _clock(
-        schedule=schedule, now=now, due=ticket.resolution_due_at,
-        warn=ticket.resolution_warn_at, running=resolution_running(ticket),
-        done_at=resolution_done, paused=paused,
+        schedule=schedule,
+        now=now,
+        due=ticket.resolution_due_at,
+        warn=ticket.resolution_warn_at,
+        running=resolution_running(ticket),
+        done_at=resolution_done,
+        paused=paused,
     )
     running_remaining = [
-        value for value, state in (
-            (first_remaining, first_state), (resolution_remaining, resolution_state)
-        ) if value is not None and state != STATE_PAUSED
+        value
+        for value, state in (
+            (first_remaining, first_state),
+            (resolution_remaining, resolution_state),
+        )
+        if value is not None and state != STATE_PAUSED
     ]
     state = max((first_state, resolution_state), key=_STATE_RANK.__getitem__)
     return {
@@ -203,10 +234,16 @@ def due_levels(ticket: Ticket, *, now: dt.datetime) -> list[tuple[str, int]]:
     owed: list[tuple[str, int]] = []
     if first_response_running(ticket):
         level = _level_now(now, ticket.first_response_warn_at, ticket.first_response_due_at)
-        owed += [("first_response", lvl) for lvl in (LEVEL_WARNING, LEVEL_BREACHED)
-                 if ticket.first_response_sla_level < lvl <= level]
+        owed += [
+            ("first_response", lvl)
+            for lvl in (LEVEL_WARNING, LEVEL_BREACHED)
+            if ticket.first_response_sla_level < lvl <= level
+        ]
     if resolution_running(ticket):
         level = _level_now(now, ticket.resolution_warn_at, ticket.resolution_due_at)
-        owed += [("resolution", lvl) for lvl in (LEVEL_WARNING, LEVEL_BREACHED)
-                 if ticket.resolution_sla_level < lvl <= level]
+        owed += [
+            ("resolution", lvl)
+            for lvl in (LEVEL_WARNING, LEVEL_BREACHED)
+            if ticket.resolution_sla_level < lvl <= level
+        ]
     return owed

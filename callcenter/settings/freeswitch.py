@@ -19,3 +19,11 @@ FREESWITCH_EVENT_BUFFER = env_int("FREESWITCH_EVENT_BUFFER", 50000)
 # Dev/demo simulator endpoint (tests start their own on a free port).
 FS_SIM_HOST = env_str("FS_SIM_HOST", "127.0.0.1")
 FS_SIM_PORT = env_int("FS_SIM_PORT", 8021)
+
+# IVR (mod_httapi) settings read only by apps.ivr; every other IVR_* key has its default in
+# apps/ivr/conf.py. "" keeps the default behaviour.
+IVR_HTTAPI_URL = env_str("IVR_HTTAPI_URL", "")  # "" = ${suite_base_url}/freeswitch/httapi/
+IVR_FS_TTS_ENGINE = env_str("IVR_FS_TTS_ENGINE", "")  # e.g. flite: speak text-only prompts
+IVR_FS_TTS_VOICE = env_str("IVR_FS_TTS_VOICE", "")
+IVR_SPEECH_ASR_ENGINE = env_str("IVR_SPEECH_ASR_ENGINE", "")  # e.g. unimrcp: speech steps
+IVR_SPEECH_ASR_GRAMMAR = env_str("IVR_SPEECH_ASR_GRAMMAR", "")

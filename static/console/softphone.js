@@ -37,6 +37,7 @@ export class Softphone extends EventTarget {
       muted: false,
       quality: null,
       error: "",
+      remoteNumber: "",
     };
   }
 
@@ -135,7 +136,11 @@ export class Softphone extends EventTarget {
     };
     session.on("ended", finish);
     session.on("failed", finish);
-    this.set({ incoming: true });
+    const remote = session.remote_identity;
+    this.set({
+      incoming: true,
+      remoteNumber: remote ? remote.display_name || remote.uri.user : "",
+    });
   }
 
   attachMedia(peerconnection) {

@@ -151,8 +151,10 @@ export function renderInteraction(root, state, phone) {
   const error = byTestId(root, "control-error");
   error.textContent = state.controlError;
   show(error, Boolean(state.controlError));
-  show(byTestId(root, "incoming-call"), Boolean(phone.incoming && interaction
-    && ["offered", "ringing"].includes(interaction.status)));
+  show(byTestId(root, "incoming-call"), Boolean(phone.incoming));
+  if (phone.incoming && !interaction) {
+    byTestId(root, "incoming-number").textContent = phone.remoteNumber || "";
+  }
 }
 
 function renderCall(root, state, interaction, phone) {

@@ -28,6 +28,17 @@ from apps.telephony.models import Call, CallLeg, CallState, FreeswitchNode
 ORIGIN = (b"origin", b"http://127.0.0.1")
 
 
+@pytest.fixture(autouse=True)
+def _keep_test_connection(monkeypatch):
+    """Keep the test's database connection across database_sync_to_async calls.
+
+    Channels closes "old" connections around each call; inside a test's transaction that closes
+    the one connection holding the test's data (Django's test client likewise stops closing
+    connections between requests).
+    """
+    monkeypatch.setattr("channels.db.close_old_connections", lambda **kwargs: None)
+
+
 @pytest.fixture
 def node(db) -> FreeswitchNode:
     return FreeswitchNode.objects.create(
@@ -132,6 +143,13 @@ class GroupListener:
             return await asyncio.wait_for(self.layer.receive(self.channel), timeout)
 
         return async_to_sync(_receive)()["message"]
+
+    def receive_type(self, message_type: str, timeout: float = 2.0) -> dict[str, Any]:
+        """Return the first message of this type (other apps may push to the group too)."""
+        while True:
+            message = self.receive(timeout)
+            if message["type"] == message_type:
+                return message
 
     def assert_nothing(self, timeout: float = 0.2) -> None:
         with pytest.raises(TimeoutError):

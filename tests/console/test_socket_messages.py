@@ -187,7 +187,9 @@ def test_screen_pop_service_reaches_the_socket(cast, live_call):
 def test_control_failure_reaches_the_socket_with_its_reason(cast, live_call):
     comm = communicator(user=cast.agent_a1.user)
     key = protocol.command_key(
-        agent_id=cast.agent_a1.pk, call_id=live_call.call.pk, action="transfer",
+        agent_id=cast.agent_a1.pk,
+        call_id=live_call.call.pk,
+        action="transfer",
         request_id="req-12345678",
     )
 
@@ -195,8 +197,11 @@ def test_control_failure_reaches_the_socket_with_its_reason(cast, live_call):
         await comm.connect()
         await comm.receive_json_from()
         await database_sync_to_async(services.control_outcome_push)(
-            idempotency_key=key, succeeded=False, kind="transfer",
-            error_code="NO_SUCH_CHANNEL", error_message="-ERR No such channel!",
+            idempotency_key=key,
+            succeeded=False,
+            kind="transfer",
+            error_code="NO_SUCH_CHANNEL",
+            error_message="-ERR No such channel!",
         )
         message = await comm.receive_json_from()
         await comm.disconnect()
@@ -242,7 +247,9 @@ def test_resync_and_interaction_refresh_and_ping(cast, live_call):
     assert error == {"type": "error", "request_id": "b1", "code": "unknown_message", "message": ""}
 
 
-def test_state_set_goes_to_routing_and_its_push_comes_back(cast, django_capture_on_commit_callbacks):
+def test_state_set_goes_to_routing_and_its_push_comes_back(
+    cast, django_capture_on_commit_callbacks
+):
     from apps.routing.models import AgentPresence
 
     comm = communicator(user=cast.agent_a1.user)

@@ -86,10 +86,12 @@ def test_an_invalid_identity_names_the_field_and_creates_nothing(cast):
 def test_adding_an_identity_twice_keeps_one(cast):
     customer = CustomerFactory()
 
-    first = customer_identity_add(actor=cast.admin, customer=customer, kind="phone",
-                                  value="13812345678")
-    again = customer_identity_add(actor=cast.admin, customer=customer, kind="phone",
-                                  value="+8613812345678")
+    first = customer_identity_add(
+        actor=cast.admin, customer=customer, kind="phone", value="13812345678"
+    )
+    again = customer_identity_add(
+        actor=cast.admin, customer=customer, kind="phone", value="+8613812345678"
+    )
 
     assert first == again
     assert first.is_primary is True
@@ -98,10 +100,12 @@ def test_adding_an_identity_twice_keeps_one(cast):
 
 def test_removing_the_primary_number_promotes_the_next_one(cast):
     customer = CustomerFactory()
-    first = customer_identity_add(actor=cast.admin, customer=customer, kind="phone",
-                                  value="13812345678")
-    second = customer_identity_add(actor=cast.admin, customer=customer, kind="phone",
-                                   value="13912345678")
+    first = customer_identity_add(
+        actor=cast.admin, customer=customer, kind="phone", value="13812345678"
+    )
+    second = customer_identity_add(
+        actor=cast.admin, customer=customer, kind="phone", value="13912345678"
+    )
 
     customer_identity_remove(actor=cast.admin, identity=first)
 

@@ -24,13 +24,18 @@ def test_a_call_is_recorded_once_on_the_callers_timeline(cast):
     customer = customer_with_phone("+8613812345678")
 
     first = interaction_record_call(
-        call_uuid="3f1c-a", caller_number="13812345678", started_at=STARTED,
+        call_uuid="3f1c-a",
+        caller_number="13812345678",
+        started_at=STARTED,
         answered_at=STARTED + dt.timedelta(seconds=20),
-        ended_at=STARTED + dt.timedelta(seconds=200), agent=cast.agent_a1.user, queue="sales",
+        ended_at=STARTED + dt.timedelta(seconds=200),
+        agent=cast.agent_a1.user,
+        queue="sales",
         hangup_cause="NORMAL_CLEARING",
     )
-    again = interaction_record_call(call_uuid="3f1c-a", caller_number="13812345678",
-                                    started_at=STARTED)
+    again = interaction_record_call(
+        call_uuid="3f1c-a", caller_number="13812345678", started_at=STARTED
+    )
 
     assert again == first
     assert Interaction.objects.count() == 1
@@ -39,8 +44,13 @@ def test_a_call_is_recorded_once_on_the_callers_timeline(cast):
     assert first.occurred_at == STARTED
     assert first.agent == cast.agent_a1.user
     assert first.refs == {
-        "call_uuid": "3f1c-a", "answered": True, "duration_seconds": 200, "talk_seconds": 180,
-        "queue": "sales", "hangup_cause": "NORMAL_CLEARING", "caller_number": "13812345678",
+        "call_uuid": "3f1c-a",
+        "answered": True,
+        "duration_seconds": 200,
+        "talk_seconds": 180,
+        "queue": "sales",
+        "hangup_cause": "NORMAL_CLEARING",
+        "caller_number": "13812345678",
     }
 
 
@@ -57,15 +67,18 @@ def test_a_first_time_caller_gets_a_customer_record_with_the_number():
 def test_unknown_callers_stay_anonymous_when_auto_creation_is_off(settings):
     settings.CUSTOMERS_AUTO_CREATE_CALLERS = False
 
-    assert interaction_record_call(
-        call_uuid="new-2", caller_number="13812345678", started_at=STARTED
-    ) is None
+    assert (
+        interaction_record_call(call_uuid="new-2", caller_number="13812345678", started_at=STARTED)
+        is None
+    )
     assert Customer.objects.count() == 0
 
 
 def test_a_withheld_number_records_nothing():
-    assert interaction_record_call(call_uuid="anon", caller_number="anonymous",
-                                   started_at=STARTED) is None
+    assert (
+        interaction_record_call(call_uuid="anon", caller_number="anonymous", started_at=STARTED)
+        is None
+    )
     assert Interaction.objects.count() == 0
 
 
@@ -99,8 +112,12 @@ def test_call_created_resolves_the_caller_for_the_screen_pop():
     customer = customer_with_phone("+8613812345678")
 
     telephony_events.on_call_created(
-        _event("call.created", call_id=1, call_uuid="u-1",
-               data={"direction": "inbound", "caller_number": "138 1234 5678"})
+        _event(
+            "call.created",
+            call_id=1,
+            call_uuid="u-1",
+            data={"direction": "inbound", "caller_number": "138 1234 5678"},
+        )
     )
 
     assert customer_for_call("u-1") == customer
@@ -129,14 +146,25 @@ def test_call_hungup_enqueues_the_recording_only_when_the_call_ended(
 def test_the_task_records_the_ended_call_with_the_agent_who_answered(cast, node):
     customer = customer_with_phone("+8613812345678")
     call = Call.objects.create(
-        node=node, uuid="u-9", direction="inbound", caller_number="13812345678",
-        started_at=STARTED, answered_at=STARTED + dt.timedelta(seconds=5),
-        ended_at=STARTED + dt.timedelta(seconds=65), hangup_cause="NORMAL_CLEARING",
+        node=node,
+        uuid="u-9",
+        direction="inbound",
+        caller_number="13812345678",
+        started_at=STARTED,
+        answered_at=STARTED + dt.timedelta(seconds=5),
+        ended_at=STARTED + dt.timedelta(seconds=65),
+        hangup_cause="NORMAL_CLEARING",
         queue_slug="support",
     )
     CallLeg.objects.create(
-        node=node, call=call, uuid="u-9-agent", role="agent", direction="outbound",
-        agent=cast.agent_a2, started_at=STARTED, answered_at=STARTED + dt.timedelta(seconds=5),
+        node=node,
+        call=call,
+        uuid="u-9-agent",
+        role="agent",
+        direction="outbound",
+        agent=cast.agent_a2,
+        started_at=STARTED,
+        answered_at=STARTED + dt.timedelta(seconds=5),
     )
 
     interaction_id = record_call_interaction(call.pk)

@@ -22,6 +22,7 @@ from django.test import Client
 from apps.ivr import graph as graph_module
 from apps.ivr import prompts as prompts_module
 from apps.ivr import services
+from apps.ivr.engine import live_versions_forget
 from apps.ivr.fs_emulator import (
     CallerScript,
     HttapiProfile,
@@ -88,6 +89,7 @@ def _freeswitch_credentials(settings):
     settings.MEDIA_ROOT = str(settings.BASE_DIR / "var" / "test-media-ivr")
     graph_module._PUBLISHED.clear()
     prompts_module._CACHE.clear()
+    live_versions_forget()
     yield
     graph_module._PUBLISHED.clear()
     prompts_module._CACHE.clear()
@@ -268,7 +270,8 @@ def queues(request):
     ):
         yield
         return
-    request.getfixturevalue("db")
+    transactional = {"transactional_db", "live_server"} & set(request.fixturenames)
+    request.getfixturevalue("transactional_db" if transactional else "db")
     from apps.routing.models import Queue
 
     for slug in QUEUE_SLUGS:

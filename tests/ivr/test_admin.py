@@ -159,14 +159,26 @@ def test_restore_copies_a_version_into_a_new_draft(cast):
 
 def test_a_published_version_page_is_read_only(cast):
     flow = make_flow(MENU_FLOW)
+    url = f"/admin/ivr/flowversion/{flow.live_version_id}/change/"
 
-    response = _client(cast.admin).get(f"/admin/ivr/flowversion/{flow.live_version_id}/change/")
+    page = _client(cast.admin).get(url)
+    post = _client(cast.admin).post(url, {"entry_node": "sales", "note": "changed"})
 
-    assert response.status_code == 200
-    assert "nodes-0-config" not in response.content.decode()
-    assert b"None: this version can be published." in response.content or b"Publish" not in (
-        response.content
-    )
+    assert page.status_code == 200
+    assert "nodes-0-config" not in page.content.decode()
+    assert 'name="_save"' not in page.content.decode()
+    assert post.status_code == 403
+    flow.live_version.refresh_from_db()
+    assert (flow.live_version.entry_node, flow.live_version.note) == ("start", "")
+
+
+def test_a_draft_page_lists_the_problems_to_fix(cast):
+    flow = make_flow({**MENU_FLOW, "orphan": ("hangup", {})}, publish=False)
+
+    page = _client(cast.admin).get(f"/admin/ivr/flowversion/{flow.versions.get().pk}/change/")
+
+    assert "orphan: No caller can reach this node." in page.content.decode()
+    assert 'name="nodes-0-config"' in page.content.decode()
 
 
 @pytest.mark.parametrize(("who", "status"), MATRIX)

@@ -25,15 +25,42 @@ pytestmark = pytest.mark.django_db
 def test_the_dialplan_hook_gives_the_httapi_entry_of_a_number_with_a_live_flow():
     make_flow(MENU_FLOW, fallback_queue="sales")
 
+    url = "${suite_base_url}/freeswitch/httapi/"
     assert httapi_entry_for_did("+" + DID) == {
         "application": "httapi",
-        "data": "{httapi_profile=default,cc_did=4001234567}",
-        "params": {"httapi_profile": "default", "cc_did": "4001234567"},
+        "data": "{httapi_profile=default,cc_did=4001234567,url=" + url + "}",
+        "params": {"httapi_profile": "default", "cc_did": "4001234567", "url": url},
         "flow": "Test flow",
         "language": "en",
         "fallback_queue": "sales",
     }
     assert httapi_entry_for_did("999") is None
+
+
+def test_telephonys_dialplan_puts_the_ivr_before_the_safe_destination(client):
+    # Given the flow on the number, and FreeSWITCH asking mod_xml_curl's dialplan question
+    make_flow(MENU_FLOW, fallback_queue="sales")
+    fields = {
+        "section": "dialplan",
+        "Caller-Destination-Number": DID,
+        "Caller-Context": "public",
+        "Hunt-Context": "public",
+    }
+
+    response = client.post("/freeswitch/xml/dialplan/", fields, HTTP_AUTHORIZATION=auth_header())
+
+    # Then: default queue, language, answer, httapi to the suite, and park after it
+    actions = [
+        (a.get("application"), a.get("data")) for a in parse(response.content).iter("action")
+    ]
+    assert actions == [
+        ("set", "cc_did=4001234567"),
+        ("set", "cc_queue=sales"),
+        ("set", "cc_language=en"),
+        ("answer", None),
+        ("httapi", "{url=${suite_base_url}/freeswitch/httapi/}"),
+        ("park", None),
+    ]
 
 
 def test_a_number_whose_flow_has_no_live_version_gets_no_ivr():

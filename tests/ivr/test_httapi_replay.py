@@ -173,3 +173,20 @@ def test_the_exiting_request_after_a_queue_changes_nothing(fs_http):
     path = IvrPath.objects.get()
     assert path.outcome == "queued"
     assert not IvrStep.objects.filter(path=path, event="hangup").exists()
+
+
+def test_an_unexpected_error_still_answers_a_document_that_lets_the_dialplan_go_on(
+    client, monkeypatch
+):
+    # Given the engine breaks (a bug, the database gone)
+    def broken(step, effects):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("apps.ivr.views.httapi_step", broken)
+    record = load_capture("1_ivr_post")[0]
+
+    response = _send_captured(client, record, authorization=auth_header())
+
+    # Then FreeSWITCH gets 200 text/xml with <break/>: httapi ends, the dialplan parks the caller
+    assert (response.status_code, response["Content-Type"]) == (200, "text/xml; charset=utf-8")
+    assert [name for name, _attrs in work_tags(response.content)] == ["break"]

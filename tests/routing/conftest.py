@@ -82,7 +82,7 @@ _extensions = count(3000)
 
 
 @pytest.fixture
-def make_agent(db, team) -> Callable[..., Agent]:
+def make_agent(db, role_groups, team) -> Callable[..., Agent]:
     """Create an agent with skills {Skill: level}; ``available_at`` (seconds) logs them in."""
 
     def _make(

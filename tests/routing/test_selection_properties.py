@@ -127,7 +127,7 @@ def _apply_agents(pool, specs) -> list[dict]:
             state_since=at(spec["idle"]),
             skill_tokens=agent_tokens(agent_levels),
         )
-        placed.append({"id": agent.pk, "team": team.pk if team else None, **spec})
+        placed.append({**spec, "id": agent.pk, "team": team.pk if team else None})
     return placed
 
 

@@ -59,13 +59,18 @@ def calendar(db) -> BusinessCalendar:
         for weekday in range(5)
         for opens, closes in ((dt.time(9), dt.time(12)), (dt.time(13), dt.time(18)))
     )
-    SpecialDay.objects.bulk_create([
-        SpecialDay(calendar=calendar, date=dt.date(2026, 4, 6), name="清明节"),
-        SpecialDay(
-            calendar=calendar, date=dt.date(2026, 4, 11), name="调休上班",
-            opens_at=dt.time(9), closes_at=dt.time(18),
-        ),
-    ])
+    SpecialDay.objects.bulk_create(
+        [
+            SpecialDay(calendar=calendar, date=dt.date(2026, 4, 6), name="清明节"),
+            SpecialDay(
+                calendar=calendar,
+                date=dt.date(2026, 4, 11),
+                name="调休上班",
+                opens_at=dt.time(9),
+                closes_at=dt.time(18),
+            ),
+        ]
+    )
     return calendar
 
 
@@ -84,7 +89,9 @@ def policy(calendar) -> SLAPolicy:
     )
     SLATarget.objects.bulk_create(
         SLATarget(
-            policy=policy, priority=priority, first_response_minutes=first,
+            policy=policy,
+            priority=priority,
+            first_response_minutes=first,
             resolution_minutes=resolution,
         )
         for priority, (first, resolution) in TARGETS.items()

@@ -7,7 +7,6 @@ import pytest
 
 from apps.core.realtime import agent_group, team_group
 from apps.customers.services import interaction_record_call
-from apps.tickets.models import TicketComment
 from apps.tickets.services import (
     ticket_create,
     ticket_create_from_call,
@@ -23,33 +22,45 @@ def ticket(cast, policy):
     return ticket_create(actor=cast.admin, subject="Parcel not delivered", team=cast.team_a)
 
 
-@pytest.mark.parametrize(
-    ("who", "status"),
-    [("anonymous", 401), ("qa", 403), ("agent_b1", 404), ("agent_a1", 201), ("crm", 201)],
-)
-def test_add_a_comment(cast, client_as, ticket, who, status):
-    user = {"anonymous": None, "qa": cast.qa, "agent_b1": cast.agent_b1.user,
-            "agent_a1": cast.agent_a1.user, "crm": cast.crm}[who]
+def test_add_a_comment(cast, client_as, ticket):
+    users = {
+        "anonymous": None,
+        "qa": cast.qa,
+        "agent_b1": cast.agent_b1.user,
+        "agent_a1": cast.agent_a1.user,
+        "crm": cast.crm,
+    }
+    statuses = {}
 
-    response = client_as(user).post(
-        f"/api/v1/tickets/{ticket.pk}/comments/",
-        {"body": "Checked with the courier", "visibility": "internal"}, format="json",
-    )
+    for who, user in users.items():
+        response = client_as(user).post(
+            f"/api/v1/tickets/{ticket.pk}/comments/",
+            {"body": f"Checked with the courier ({who})", "visibility": "internal"},
+            format="json",
+        )
+        statuses[who] = response.status_code
 
-    assert response.status_code == status
-    assert TicketComment.objects.filter(ticket=ticket).count() == (1 if status == 201 else 0)
+    assert statuses == {"anonymous": 401, "qa": 403, "agent_b1": 404, "agent_a1": 201, "crm": 201}
+    assert sorted(ticket.comments.values_list("body", flat=True)) == [
+        "Checked with the courier (agent_a1)",
+        "Checked with the courier (crm)",
+    ]
 
 
 def test_staff_see_internal_notes_and_replies_in_order(cast, client_as, ticket):
     client = client_as(cast.agent_a1.user)
     client.post(f"/api/v1/tickets/{ticket.pk}/comments/", {"body": "Note"}, format="json")
-    client.post(f"/api/v1/tickets/{ticket.pk}/comments/",
-                {"body": "Reply", "visibility": "public"}, format="json")
+    client.post(
+        f"/api/v1/tickets/{ticket.pk}/comments/",
+        {"body": "Reply", "visibility": "public"},
+        format="json",
+    )
 
     response = client_as(cast.qa).get(f"/api/v1/tickets/{ticket.pk}/comments/")
 
     assert [(c["body"], c["visibility"], c["author"]) for c in response.json()["results"]] == [
-        ("Note", "internal", "agent_a1"), ("Reply", "public", "agent_a1"),
+        ("Note", "internal", "agent_a1"),
+        ("Reply", "public", "agent_a1"),
     ]
 
 
@@ -60,7 +71,8 @@ def test_a_customer_reply_relayed_by_the_crm_resumes_a_ticket_waiting_for_them(
 
     response = client_as(cast.crm).post(
         f"/api/v1/tickets/{ticket.pk}/comments/",
-        {"body": "Order 778812", "visibility": "public", "from_customer": True}, format="json",
+        {"body": "Order 778812", "visibility": "public", "from_customer": True},
+        format="json",
     )
 
     assert response.status_code == 201
@@ -73,7 +85,8 @@ def test_a_customer_reply_relayed_by_the_crm_resumes_a_ticket_waiting_for_them(
 def test_a_customer_message_cannot_be_an_internal_note(cast, client_as, ticket):
     response = client_as(cast.crm).post(
         f"/api/v1/tickets/{ticket.pk}/comments/",
-        {"body": "Hi", "visibility": "internal", "from_customer": True}, format="json",
+        {"body": "Hi", "visibility": "internal", "from_customer": True},
+        format="json",
     )
 
     assert response.status_code == 400
@@ -93,34 +106,39 @@ def test_a_closed_ticket_takes_no_comment(cast, client_as, ticket):
     assert ticket.comments.count() == 0
 
 
-def test_assigning_to_an_agent_brings_their_team_and_notifies_them(cast, client_as, ticket,
-                                                                    pushes):
+def test_assigning_to_an_agent_brings_their_team_and_notifies_them(cast, client_as, ticket, pushes):
     response = client_as(cast.supervisor_b).post(
         f"/api/v1/tickets/{ticket.pk}/assignment/",
-        {"assignee": cast.agent_a2.user.pk}, format="json",
+        {"assignee": cast.agent_a2.user.pk},
+        format="json",
     )
 
     assert response.status_code == 404  # supervisor B does not see team A's ticket
     response = client_as(cast.supervisor_a).post(
         f"/api/v1/tickets/{ticket.pk}/assignment/",
-        {"assignee": cast.agent_a2.user.pk}, format="json",
+        {"assignee": cast.agent_a2.user.pk},
+        format="json",
     )
 
     assert response.status_code == 200
     assert (response.json()["assignee"], response.json()["team"]) == (
-        cast.agent_a2.user.pk, cast.team_a.pk
+        cast.agent_a2.user.pk,
+        cast.team_a.pk,
     )
     assert pushes.types_to(agent_group(cast.agent_a2.pk)) == ["ticket.assigned"]
     event = ticket.events.get(kind="assigned")
     assert event.actor == cast.supervisor_a
-    assert event.data == {"team": [cast.team_a.pk, cast.team_a.pk],
-                          "assignee": [None, cast.agent_a2.user.pk]}
+    assert event.data == {
+        "team": [cast.team_a.pk, cast.team_a.pk],
+        "assignee": [None, cast.agent_a2.user.pk],
+    }
 
 
 def test_giving_a_ticket_to_another_team_takes_it_out_of_sight(cast, client_as, ticket):
     response = client_as(cast.agent_a1.user).post(
         f"/api/v1/tickets/{ticket.pk}/assignment/",
-        {"team": cast.team_b.pk, "assignee": cast.agent_b1.user.pk}, format="json",
+        {"team": cast.team_b.pk, "assignee": cast.agent_b1.user.pk},
+        format="json",
     )
 
     assert response.status_code == 204
@@ -141,23 +159,32 @@ def test_an_empty_assignment_is_a_field_error(cast, client_as, ticket):
 
 
 def test_handoff_to_another_department(cast, client_as, departments, pushes):
-    ticket = ticket_create(actor=cast.admin, subject="Parcel lost", team=cast.team_a,
-                           assignee=cast.agent_a1.user, department=departments["support"])
+    ticket = ticket_create(
+        actor=cast.admin,
+        subject="Parcel lost",
+        team=cast.team_a,
+        assignee=cast.agent_a1.user,
+        department=departments["support"],
+    )
 
     response = client_as(cast.agent_a1.user).post(
         f"/api/v1/tickets/{ticket.pk}/handoff/",
-        {"department": departments["logistics"].pk, "note": "Courier issue"}, format="json",
+        {"department": departments["logistics"].pk, "note": "Courier issue"},
+        format="json",
     )
 
     assert response.status_code == 204  # now team B's (logistics) and unassigned
     ticket.refresh_from_db()
     assert (ticket.department, ticket.team, ticket.assignee) == (
-        departments["logistics"], cast.team_b, None
+        departments["logistics"],
+        cast.team_b,
+        None,
     )
     note = ticket.comments.get()
     assert (note.visibility, note.body) == ("internal", "Handed off to Logistics.\n\nCourier issue")
     assert ticket.events.get(kind="handoff").data["department"] == [
-        departments["support"].pk, departments["logistics"].pk
+        departments["support"].pk,
+        departments["logistics"].pk,
     ]
     assert "ticket.handoff" in pushes.types_to(team_group(cast.team_b.pk))
     assert client_as(cast.agent_b1.user).get(f"/api/v1/tickets/{ticket.pk}/").status_code == 200
@@ -167,7 +194,8 @@ def test_a_resolved_ticket_is_not_handed_off(cast, client_as, departments, ticke
     ticket_transition(actor=cast.admin, ticket=ticket, action="resolve")
 
     response = client_as(cast.admin).post(
-        f"/api/v1/tickets/{ticket.pk}/handoff/", {"department": departments["logistics"].pk},
+        f"/api/v1/tickets/{ticket.pk}/handoff/",
+        {"department": departments["logistics"].pk},
         format="json",
     )
 
@@ -192,20 +220,24 @@ def test_a_watcher_sees_a_ticket_outside_their_team(cast, client_as, ticket):
     assert response.status_code == 204
     assert client_as(cast.agent_b1.user).get(f"/api/v1/tickets/{ticket.pk}/").status_code == 404
     assert [e.data for e in ticket.events.filter(kind="watcher")] == [
-        {"added": cast.agent_b1.user.pk}, {"removed": cast.agent_b1.user.pk}
+        {"added": cast.agent_b1.user.pk},
+        {"removed": cast.agent_b1.user.pk},
     ]
 
 
 def test_link_a_call_and_its_interaction(cast, client_as, policy):
     customer = customer_with_phone("+8613812345678")
-    ticket = ticket_create(actor=cast.admin, subject="Billing", customer=customer,
-                           team=cast.team_a)
-    call = interaction_record_call(call_uuid="c-9", caller_number="13812345678",
-                                   started_at=dt.datetime(2026, 3, 2, 1, tzinfo=dt.UTC))
+    ticket = ticket_create(actor=cast.admin, subject="Billing", customer=customer, team=cast.team_a)
+    call = interaction_record_call(
+        call_uuid="c-9",
+        caller_number="13812345678",
+        started_at=dt.datetime(2026, 3, 2, 1, tzinfo=dt.UTC),
+    )
     client = client_as(cast.agent_a1.user)
 
-    response = client.post(f"/api/v1/tickets/{ticket.pk}/links/", {"call_uuid": "c-9"},
-                           format="json")
+    response = client.post(
+        f"/api/v1/tickets/{ticket.pk}/links/", {"call_uuid": "c-9"}, format="json"
+    )
     client.post(f"/api/v1/tickets/{ticket.pk}/links/", {"call_uuid": "c-9"}, format="json")
 
     assert response.status_code == 200
@@ -215,8 +247,12 @@ def test_link_a_call_and_its_interaction(cast, client_as, policy):
 
 
 def test_an_interaction_of_another_customer_is_not_linked(cast, client_as, policy):
-    ticket = ticket_create(actor=cast.admin, subject="Billing", team=cast.team_a,
-                           customer=customer_with_phone("+8613812345678"))
+    ticket = ticket_create(
+        actor=cast.admin,
+        subject="Billing",
+        team=cast.team_a,
+        customer=customer_with_phone("+8613812345678"),
+    )
     foreign = InteractionFactory()
 
     response = client_as(cast.admin).post(
@@ -234,18 +270,25 @@ def test_the_history_lists_what_happened(cast, client_as, ticket):
     response = client_as(cast.qa).get(f"/api/v1/tickets/{ticket.pk}/events/")
 
     assert [(e["kind"], e["actor"]) for e in response.json()["results"]] == [
-        ("created", "admin"), ("status", "agent_a1"),
+        ("created", "admin"),
+        ("status", "agent_a1"),
     ]
 
 
 def test_the_wrap_up_ticket_is_prefilled_from_the_call(cast, policy, pushes):
     customer = customer_with_phone("+8613812345678")
-    call = interaction_record_call(call_uuid="c-42", caller_number="13812345678",
-                                   started_at=dt.datetime(2026, 3, 2, 1, tzinfo=dt.UTC))
+    call = interaction_record_call(
+        call_uuid="c-42",
+        caller_number="13812345678",
+        started_at=dt.datetime(2026, 3, 2, 1, tzinfo=dt.UTC),
+    )
 
     ticket = ticket_create_from_call(
-        actor=cast.agent_a1.user, call_uuid="c-42", caller_number="+86 138 1234 5678",
-        subject="Wants a refund", description="Charged twice in March",
+        actor=cast.agent_a1.user,
+        call_uuid="c-42",
+        caller_number="+86 138 1234 5678",
+        subject="Wants a refund",
+        description="Charged twice in March",
     )
 
     assert ticket.customer == customer
@@ -258,7 +301,9 @@ def test_the_wrap_up_ticket_is_prefilled_from_the_call(cast, policy, pushes):
 
 def test_a_wrap_up_ticket_for_a_new_caller_starts_their_record(cast, policy):
     ticket = ticket_create_from_call(
-        actor=cast.agent_a1.user, call_uuid="c-43", caller_number="13900000001",
+        actor=cast.agent_a1.user,
+        call_uuid="c-43",
+        caller_number="13900000001",
         subject="Asked about opening hours",
     )
 

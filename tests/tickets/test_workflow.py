@@ -31,9 +31,9 @@ ACTIONS = ["open", "pend", "resume", "resolve", "close", "reopen"]
 @pytest.mark.parametrize("action", ACTIONS)
 def test_the_transition_table(status, action):
     if (status, action) in LEGAL:
-        assert transition_target(status, action, pending_reason="customer") == LEGAL[
-            (status, action)
-        ]
+        assert (
+            transition_target(status, action, pending_reason="customer") == LEGAL[(status, action)]
+        )
     else:
         with pytest.raises(Conflict) as refused:
             transition_target(status, action, pending_reason="customer")
@@ -55,8 +55,7 @@ def test_going_pending_needs_to_say_who_we_wait_for():
 def _walk(ticket, actor, *steps):
     for action in steps:
         reason = "third_party" if action == "pend" else ""
-        ticket = ticket_transition(actor=actor, ticket=ticket, action=action,
-                                   pending_reason=reason)
+        ticket = ticket_transition(actor=actor, ticket=ticket, action=action, pending_reason=reason)
     return ticket
 
 
@@ -76,7 +75,12 @@ def test_a_ticket_lives_its_whole_life_and_comes_back(cast, policy, clock):
     assert ticket.resolved_at is None
     assert ticket.closed_at is None
     assert [e.data["action"] for e in ticket.events.filter(kind="status")] == [
-        "open", "pend", "resume", "resolve", "close", "reopen",
+        "open",
+        "pend",
+        "resume",
+        "resolve",
+        "close",
+        "reopen",
     ]
 
 
@@ -98,8 +102,7 @@ def test_an_illegal_transition_changes_nothing(cast, policy, path, illegal):
     assert TicketEvent.objects.count() == events_before
 
 
-def test_the_api_answers_409_for_an_illegal_transition_and_changes_nothing(cast, client_as,
-                                                                             policy):
+def test_the_api_answers_409_for_an_illegal_transition_and_changes_nothing(cast, client_as, policy):
     ticket = ticket_create(actor=cast.admin, subject="Invoice wrong", team=cast.team_a)
 
     response = client_as(cast.agent_a1.user).post(
@@ -128,12 +131,11 @@ def test_the_api_applies_a_legal_transition_and_lists_the_next_ones(cast, client
     )
 
     assert response.status_code == 200
-    assert (response.json()["status"], response.json()["pending_reason"]) == (
-        "pending", "customer"
-    )
+    assert (response.json()["status"], response.json()["pending_reason"]) == ("pending", "customer")
     assert response.json()["allowed_actions"] == ["resume", "resolve"]
     assert client.get(f"/api/v1/tickets/{ticket.pk}/transitions/").json() == {
-        "status": "pending", "actions": ["resume", "resolve"],
+        "status": "pending",
+        "actions": ["resume", "resolve"],
     }
     assert ticket.comments.get().body == "Asked for the order number"
 

@@ -53,10 +53,26 @@ class CustomerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = [
-            "id", "name", "company", "vip_tier", "language", "timezone", "tags",
-            "consent_recording", "consent_marketing", "national_id_masked", "bank_card_masked",
-            "notes", "external_id", "phones", "emails", "identities", "merged_into",
-            "merged_at", "created_at", "updated_at",
+            "id",
+            "name",
+            "company",
+            "vip_tier",
+            "language",
+            "timezone",
+            "tags",
+            "consent_recording",
+            "consent_marketing",
+            "national_id_masked",
+            "bank_card_masked",
+            "notes",
+            "external_id",
+            "phones",
+            "emails",
+            "identities",
+            "merged_into",
+            "merged_at",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -151,8 +167,16 @@ class InteractionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Interaction
         fields = [
-            "id", "customer", "channel", "direction", "occurred_at", "summary", "call_uuid",
-            "refs", "agent", "created_at",
+            "id",
+            "customer",
+            "channel",
+            "direction",
+            "occurred_at",
+            "summary",
+            "call_uuid",
+            "refs",
+            "agent",
+            "created_at",
         ]
         read_only_fields = fields
 

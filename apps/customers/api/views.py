@@ -29,7 +29,7 @@ from apps.customers.api.serializers import (
     RevealSerializer,
 )
 from apps.customers.csv_import import customer_import_csv
-from apps.customers.models import Customer
+from apps.customers.models import Customer, Interaction
 from apps.customers.selectors import customer_list, interaction_list
 from apps.rbac.permissions import HasModelPermissions
 
@@ -53,6 +53,8 @@ class CustomerListView(generics.ListAPIView):
     ordering_fields = ["id"]
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Customer.objects.none()
         return customer_list(actor=self.request.user)
 
     @extend_schema(request=CustomerCreateSerializer, responses={201: CustomerSerializer})
@@ -172,6 +174,8 @@ class InteractionListView(generics.ListAPIView):
     ordering_fields = ["occurred_at"]
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Interaction.objects.none()
         customer = access_customer_by_id(self.request.user, self.kwargs["customer_id"])
         return interaction_list(actor=self.request.user, customer=customer)
 
@@ -200,7 +204,9 @@ class CustomerImportView(APIView):
         request={"multipart/form-data": ImportRequestSerializer},
         responses={
             200: ImportReportSerializer,
-            400: OpenApiResponse(ImportReportSerializer, description="Invalid rows, nothing imported"),
+            400: OpenApiResponse(
+                ImportReportSerializer, description="Invalid rows, nothing imported"
+            ),
         },
     )
     def post(self, request: Request) -> Response:

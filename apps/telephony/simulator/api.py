@@ -7,7 +7,6 @@ some do not — see the ESL README point 9), or a coroutine for commands that ta
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -129,19 +128,49 @@ def _shutdown(sw: Switch) -> None:
 
 
 # --------------------------------------------------------------------- show
+SHOW_USAGE = (
+    "-USAGE: codec|endpoint|application|api|dialplan|file|timer|calls [count]|"
+    "channels [count|like <match string>]|calls|detailed_calls|bridged_calls|"
+    "detailed_bridged_calls|aliases|complete|chat|management|modules|nat_map|say|"
+    "interfaces|interface_types|tasks|limits|status\n"
+)
+
+
 def _show(sw: Switch, args: str) -> str:
     parts = args.split()
     if not parts:
-        return "-USAGE: codec|endpoint|application|api|dialplan|file|timer|calls [count]|channels [count|like <match string>]|calls|detailed_calls|bridged_calls|detailed_bridged_calls|aliases|complete|chat|management|modules|nat_map|say|interfaces|interface_types|tasks|limits|status\n"
-    what = parts[0]
-    count_only = len(parts) > 1 and parts[1] == "count"
+        return SHOW_USAGE
+    table = _show_table(sw, parts[0])
+    if table is None:
+        return f"-ERR Invalid {parts[0]}\n"
+    columns, rows = table
     as_json = "as" in parts and parts[parts.index("as") + 1 : parts.index("as") + 2] == ["json"]
+    if len(parts) > 1 and parts[1] == "count":
+        return json.dumps({"row_count": len(rows)}) + "\n" if as_json else f"{len(rows)} total.\n"
+    return _format_rows(columns, rows, as_json=as_json)
+
+
+def _format_rows(columns: tuple[str, ...], rows: list[tuple[str, ...]], *, as_json: bool) -> str:
+    """Format a table like FreeSWITCH's ``show``: json (compact) or comma-separated text."""
+    if as_json:
+        if not rows:
+            return '{"row_count": 0}\n'
+        records = [dict(zip(columns, row, strict=True)) for row in rows]
+        return json.dumps(
+            {"row_count": len(rows), "rows": records}, separators=(",", ":"), ensure_ascii=False
+        )
+    if not rows:
+        return "\n0 total.\n"
+    lines = [",".join(columns), *(",".join(row) for row in rows)]
+    return "\n".join(lines) + f"\n\n{len(rows)} total.\n"
+
+
+def _show_table(sw: Switch, what: str) -> tuple[tuple[str, ...], list[tuple[str, ...]]] | None:
     if what == "channels":
-        columns, rows = CHANNEL_COLUMNS, [_channel_row(sw, ch) for ch in _ordered(sw)]
-    elif what == "calls":
-        columns, rows = _calls(sw)
-    elif what == "registrations":
-        columns = REGISTRATION_COLUMNS
+        return CHANNEL_COLUMNS, [_channel_row(sw, ch) for ch in _ordered(sw)]
+    if what == "calls":
+        return _calls(sw)
+    if what == "registrations":
         rows = [
             (
                 endpoint.user,
@@ -157,22 +186,8 @@ def _show(sw: Switch, args: str) -> str:
             )
             for endpoint in sw.directory.registrations.values()
         ]
-    else:
-        return f"-ERR Invalid {what}\n"
-    if count_only:
-        return json.dumps({"row_count": len(rows)}) + "\n" if as_json else f"{len(rows)} total.\n"
-    if as_json:
-        if not rows:
-            return '{"row_count": 0}\n'
-        body = {
-            "row_count": len(rows),
-            "rows": [dict(zip(columns, row, strict=True)) for row in rows],
-        }
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-    if not rows:
-        return "\n0 total.\n"
-    lines = [",".join(columns)] + [",".join(row) for row in rows]
-    return "\n".join(lines) + f"\n\n{len(rows)} total.\n"
+        return REGISTRATION_COLUMNS, rows
+    return None
 
 
 def _ordered(sw: Switch) -> list[Channel]:
@@ -235,7 +250,7 @@ def _calls(sw: Switch) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
         other = next((leg for leg in channels if leg is not ch and leg.call_uuid == ch.uuid), None)
         if other is not None:
             b = dict(zip(CHANNEL_COLUMNS, _channel_row(sw, other), strict=True))
-            row += tuple(b[name] for name in CALL_B_COLUMNS) + (full["created_epoch"],)
+            row += (*(b[name] for name in CALL_B_COLUMNS), full["created_epoch"])
         else:
             row += ("",) * (len(CALL_B_COLUMNS) + 1)
         rows.append(row)
@@ -278,7 +293,8 @@ def _sofia_registrations(sw: Switch) -> str:
         lines += [
             f"Call-ID:    \t{endpoint.call_id}\n",
             f"User:       \t{endpoint.user}@{endpoint.domain}\n",
-            f'Contact:    \t"{endpoint.display_name}" <sip:{endpoint.user}@{endpoint.contact_host}:{endpoint.contact_port}>\n',
+            f'Contact:    \t"{endpoint.display_name}" <sip:{endpoint.user}@'
+            f"{endpoint.contact_host}:{endpoint.contact_port}>\n",
             f"Agent:      \t{endpoint.user_agent}\n",
             f"Status:     \tRegistered(UDP)(unknown) EXP({stamp}) EXPSECS({endpoint.expires})\n",
             "Ping-Status:\tReachable\n",
@@ -344,11 +360,19 @@ def _originate(sw: Switch, args: str) -> Reply:
         sw.failed_out += 1
         return f"-ERR {error.cause}\n"
     timeout = _seconds(leg.get_var("originate_timeout")) or _seconds(timeout_arg)
-    return _originate_wait(sw, leg, exten, dialplan, context, timeout)
+    return _originate_wait(
+        sw, leg, exten=exten, dialplan=dialplan, context=context, timeout=timeout
+    )
 
 
 async def _originate_wait(
-    sw: Switch, leg: Channel, exten: str, dialplan: str, context: str, timeout: float | None
+    sw: Switch,
+    leg: Channel,
+    *,
+    exten: str,
+    dialplan: str,
+    context: str,
+    timeout: float | None,
 ) -> str:
     outcome = await ring(sw, leg, None, timeout or sw.config.originate_timeout)
     if outcome != "ANSWER":
@@ -512,43 +536,41 @@ def _uuid_hold(sw: Switch, args: str) -> str:
     return "+OK Success\n"
 
 
+RECORD_USAGE = (
+    "-USAGE: <uuid> [start|stop|mask|unmask|pause|resume] <path> [<limit>] [<recording_vars>]\n"
+)
+
+
 def _uuid_record(sw: Switch, args: str) -> str:
     parts = args.split()
     if len(parts) < 3:
-        return "-USAGE: <uuid> [start|stop|mask|unmask|pause|resume] <path> [<limit>] [<recording_vars>]\n"
+        return RECORD_USAGE
     uuid, action, path = parts[:3]
     channel = _lookup(sw, uuid)
     if channel is None:
         return "-ERR Cannot locate session!\n"
-    if action == "start":
-        return (
-            "+OK Success\n" if sw.record_start(channel, path) else "-ERR Cannot record session!\n"
-        )
-    if action == "stop":
-        return (
-            "+OK Success\n"
-            if sw.record_stop(channel, path)
-            else "-ERR Cannot stop record session!\n"
-        )
+    immediate = {
+        "start": (sw.record_start, "-ERR Cannot record session!\n"),
+        "stop": (sw.record_stop, "-ERR Cannot stop record session!\n"),
+    }
+    if action in immediate:
+        operation, error = immediate[action]
+        return "+OK Success\n" if operation(channel, path) else error
+    if action not in ("mask", "unmask", "pause", "resume"):
+        return RECORD_USAGE
     recording = channel.recordings.get(path)
+    if recording is None:
+        return f"-ERR Cannot {action} recording session!\n"
+    # Mask/unmask and pause/resume change the file only: FreeSWITCH fires no event (k1).
+    now = int(time.time() * 1_000_000)
     if action in ("mask", "unmask"):
-        if recording is None:
-            return f"-ERR Cannot {action} recording session!\n"
         recording.masked = action == "mask"
-        return "+OK Success\n"
-    if action in ("pause", "resume"):
-        if recording is None:
-            return f"-ERR Cannot {action} recording session!\n"
-        now = int(time.time() * 1_000_000)
-        if action == "pause" and not recording.paused_at:
-            recording.paused_at = now
-        elif action == "resume" and recording.paused_at:
-            recording.paused_us += now - recording.paused_at
-            recording.paused_at = 0
-        return "+OK Success\n"
-    return (
-        "-USAGE: <uuid> [start|stop|mask|unmask|pause|resume] <path> [<limit>] [<recording_vars>]\n"
-    )
+    elif action == "pause" and not recording.paused_at:
+        recording.paused_at = now
+    elif action == "resume" and recording.paused_at:
+        recording.paused_us += now - recording.paused_at
+        recording.paused_at = 0
+    return "+OK Success\n"
 
 
 def _uuid_broadcast(sw: Switch, args: str) -> str:
@@ -649,8 +671,3 @@ COMMANDS: dict[str, Handler] = {
     "uuid_park": _uuid_park,
     "uuid_dump": _uuid_dump,
 }
-
-
-def is_awaitable(reply: Reply) -> bool:
-    """Return True when ``reply`` must be awaited for the body."""
-    return not isinstance(reply, str) and asyncio.iscoroutine(reply)

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any
-
 from itertools import islice
+from typing import TYPE_CHECKING, Any
 
 from .catalog import Q850, STATE_NUMBER
 from .rendering import Block, cached_json_member, cached_plain_line, plain_line
@@ -153,6 +152,7 @@ class Channel:
         uuid: str,
         name: str,
         direction: str,
+        *,
         profile: CallerProfile,
         created_us: int,
         session_id: int,
@@ -198,16 +198,7 @@ class Channel:
         self.planned_digits = ""
         self.alive = True
         self.bridge_done: asyncio.Future[str] | None = None
-        self.eavesdroppers: list[Channel] = []
-        self.eavesdrop_done: asyncio.Future[str] | None = None
-        # Playbacks on top of the running application (hold music, uuid_broadcast).
-        self.overlays: list[AppRun] = []
-        self.hold_music: AppRun | None = None
-        # Set while an outbound leg rings; resolved with "ANSWER" or a hangup cause.
-        self.ring_outcome: asyncio.Future[str] | None = None
-        # Called with each digit while an application reads DTMF.
-        self.dtmf_reader: Callable[[str], None] | None = None
-        self.sip_party: SipParty | None = None
+        self._init_media_state()
         self._vars_block: Block | None = None
         # Rendered variable lines in variable order (see render_vars), per format.
         self._var_lines: dict[str, dict[str, str]] = {"plain": {}, "json": {}}
@@ -225,6 +216,19 @@ class Channel:
                 ("Presence-Call-Direction", direction),
             )
         )
+
+    def _init_media_state(self) -> None:
+        """Initialise what applications and media bugs keep on the channel."""
+        self.eavesdroppers: list[Channel] = []
+        self.eavesdrop_done: asyncio.Future[str] | None = None
+        # Playbacks on top of the running application (hold music, uuid_broadcast).
+        self.overlays: list[AppRun] = []
+        self.hold_music: AppRun | None = None
+        # Set while an outbound leg rings; resolved with "ANSWER" or a hangup cause.
+        self.ring_outcome: asyncio.Future[str] | None = None
+        # Called with each digit while an application reads DTMF.
+        self.dtmf_reader: Callable[[str], None] | None = None
+        self.sip_party: SipParty | None = None
 
     # ----------------------------------------------------------------- variables
     def set_var(self, name: str, value: str | None) -> None:
@@ -392,63 +396,82 @@ class Channel:
     # ----------------------------------------------------------------- hangup report
     def set_cdr_vars(self, end_us: int) -> None:
         """Set the variables FreeSWITCH computes for CHANNEL_HANGUP_COMPLETE (CDR)."""
-        times = self.times
-        out: list[tuple[str, str]] = []
         cause = self.hangup_cause or "NORMAL_CLEARING"
-        out.append(("hangup_cause", cause))
-        out.append(("hangup_cause_q850", str(Q850.get(cause, 0))))
-        out.append(("digits_dialed", self.digits_dialed or "none"))
-        start = times.created
-        profile_start = self.profile.created_us
-
-        def stamp(us: int) -> str:
-            return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(us // 1_000_000))
-
-        stamps = [
-            ("start_stamp", start),
-            ("profile_start_stamp", profile_start),
-            ("answer_stamp", times.answered),
-            ("bridge_stamp", times.bridged),
-            ("hold_stamp", times.last_hold),
-            ("progress_stamp", times.progress),
-            ("progress_media_stamp", times.progress_media),
+        out = [
+            ("hangup_cause", cause),
+            ("hangup_cause_q850", str(Q850.get(cause, 0))),
+            ("digits_dialed", self.digits_dialed or "none"),
+            *self._cdr_times(end_us),
         ]
-        for name, value in stamps:
-            if value:
-                out.append((name, stamp(value)))
-        if self.hold_events:
-            spans = ",".join("{%d,%d}" % span for span in self.hold_events)
-            out.append(("hold_events", "{" + spans + "}"))
-        out.append(("end_stamp", stamp(end_us)))
-        for name, value in (
-            ("start", start),
-            ("profile_start", profile_start),
-            ("answer", times.answered),
-            ("bridge", times.bridged),
-            ("last_hold", times.last_hold),
-        ):
-            out.append((f"{name}_epoch", str(value // 1_000_000)))
-            out.append((f"{name}_uepoch", str(value)))
-        out.append(("hold_accum_seconds", str(times.hold_accum // 1_000_000)))
-        out.append(("hold_accum_usec", str(times.hold_accum)))
-        out.append(("hold_accum_ms", str(times.hold_accum // 1000)))
-        for name, value in (
-            ("resurrect", times.resurrect),
-            ("progress", times.progress),
-            ("progress_media", times.progress_media),
-            ("end", end_us),
-        ):
-            out.append((f"{name}_epoch", str(value // 1_000_000)))
-            out.append((f"{name}_uepoch", str(value)))
         if self.last_app is not None:
             out.append(("last_app", self.last_app[0]))
             if self.last_app[1]:
                 out.append(("last_arg", self.last_app[1]))
         profile = self.profile
         out.append(("caller_id", f'"{profile.caller_id_name}" <{profile.caller_id_number}>'))
+        durations, billed_us = self._cdr_durations(end_us)
+        out.extend(durations)
+        out.append(("sip_hangup_disposition", self.hangup_disposition))
+        if self.media:
+            out.extend(rtp_stat_vars(billed_us))
+        self.set_vars(out)
 
-        def spans(since: int, until: int) -> tuple[int, int, int]:
-            if not since:
+    def _cdr_times(self, end_us: int) -> list[tuple[str, str]]:
+        """Return the *_stamp, *_epoch and *_uepoch variables, in FreeSWITCH's order."""
+        times = self.times
+
+        def stamp(us: int) -> str:
+            return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(us // 1_000_000))
+
+        out = [
+            (name, stamp(value))
+            for name, value in (
+                ("start_stamp", times.created),
+                ("profile_start_stamp", self.profile.created_us),
+                ("answer_stamp", times.answered),
+                ("bridge_stamp", times.bridged),
+                ("hold_stamp", times.last_hold),
+                ("progress_stamp", times.progress),
+                ("progress_media_stamp", times.progress_media),
+            )
+            if value
+        ]
+        if self.hold_events:
+            spans = ",".join(f"{{{began},{ended}}}" for began, ended in self.hold_events)
+            out.append(("hold_events", "{" + spans + "}"))
+        out.append(("end_stamp", stamp(end_us)))
+        epochs = (
+            ("start", times.created),
+            ("profile_start", self.profile.created_us),
+            ("answer", times.answered),
+            ("bridge", times.bridged),
+            ("last_hold", times.last_hold),
+        )
+        for name, value in epochs:
+            out += [(f"{name}_epoch", str(value // 1_000_000)), (f"{name}_uepoch", str(value))]
+        out += [
+            ("hold_accum_seconds", str(times.hold_accum // 1_000_000)),
+            ("hold_accum_usec", str(times.hold_accum)),
+            ("hold_accum_ms", str(times.hold_accum // 1000)),
+        ]
+        epochs = (
+            ("resurrect", times.resurrect),
+            ("progress", times.progress),
+            ("progress_media", times.progress_media),
+            ("end", end_us),
+        )
+        for name, value in epochs:
+            out += [(f"{name}_epoch", str(value // 1_000_000)), (f"{name}_uepoch", str(value))]
+        return out
+
+    def _cdr_durations(self, end_us: int) -> tuple[list[tuple[str, str]], int]:
+        """Return duration/billsec/... in s, ms and us (as switch_channel does), and billusec."""
+        times = self.times
+        start = times.created
+
+        def span(since: int, until: int) -> tuple[int, int, int]:
+            # Seconds and milliseconds are differences of truncated epochs, like FreeSWITCH.
+            if not since or not until:
                 return 0, 0, 0
             return (
                 until // 1_000_000 - since // 1_000_000,
@@ -456,32 +479,21 @@ class Channel:
                 until - since,
             )
 
-        duration = spans(start, end_us)
-        billing = spans(times.answered, end_us)
-        progress = spans(start, times.progress) if times.progress else (0, 0, 0)
-        answer = spans(start, times.answered) if times.answered else (0, 0, 0)
-        wait = spans(start, times.bridged) if times.bridged else (0, 0, 0)
-        progress_media = spans(start, times.progress_media) if times.progress_media else (0, 0, 0)
-        flow = spans(profile_start, end_us)
-        names = ("duration", "billsec", "progresssec", "answersec", "waitsec")
-        values = (duration, billing, progress, answer, wait)
-        for name, value in zip(names, values, strict=True):
-            out.append((name, str(value[0])))
-        out.append(("progress_mediasec", str(progress_media[0])))
-        out.append(("flow_billsec", str(flow[0])))
-        for unit, index in (("m", 1), ("u", 2)):
-            suffix = f"{unit}sec"
-            out.append((f"{unit}duration", str(duration[index])))
-            out.append((f"bill{suffix}", str(billing[index])))
-            out.append((f"progress{suffix}", str(progress[index])))
-            out.append((f"answer{suffix}", str(answer[index])))
-            out.append((f"wait{suffix}", str(wait[index])))
-            out.append((f"progress_media{suffix}", str(progress_media[index])))
-            out.append((f"flow_bill{suffix}", str(flow[index])))
-        out.append(("sip_hangup_disposition", self.hangup_disposition))
-        if self.media:
-            out.extend(rtp_stat_vars(billing[2]))
-        self.set_vars(out)
+        rows = (
+            ("duration", "", span(start, end_us)),
+            ("bill", "sec", span(times.answered, end_us)),
+            ("progress", "sec", span(start, times.progress)),
+            ("answer", "sec", span(start, times.answered)),
+            ("wait", "sec", span(start, times.bridged)),
+            ("progress_media", "sec", span(start, times.progress_media)),
+            ("flow_bill", "sec", span(self.profile.created_us, end_us)),
+        )
+        out = [(f"{name}{unit}", str(values[0])) for name, unit, values in rows]
+        for prefix, index in (("m", 1), ("u", 2)):
+            for name, unit, values in rows:
+                label = f"{prefix}{name}" if not unit else f"{name}{prefix}{unit}"
+                out.append((label, str(values[index])))
+        return out, rows[1][2][2]
 
 
 class ProfileBlock(Block):
@@ -687,6 +699,7 @@ class SipParty:
 
 def inbound_create_vars(
     channel: Channel,
+    *,
     caller: SipParty,
     destination: str,
     fs_ip: str,
@@ -758,6 +771,7 @@ def inbound_create_vars(
 
 def outbound_create_vars(
     channel: Channel,
+    *,
     target: SipParty,
     fs_ip: str,
     fs_port: int,
@@ -851,7 +865,7 @@ def outbound_progress_vars(
 
 
 def media_vars(
-    remote: SipParty, fs_ip: str, media_port: int, ssrc: int, inbound: bool, session: int
+    remote: SipParty, *, fs_ip: str, media_port: int, ssrc: int, inbound: bool, session: int
 ) -> list[tuple[str, str]]:
     """Return what media negotiation adds (d1 PROGRESS_MEDIA / i1 CHANNEL_ANSWER)."""
     pairs: list[tuple[str, str]] = []

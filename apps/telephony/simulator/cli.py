@@ -16,13 +16,11 @@ import signal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .config import SimulatorConfig
+from .config import DEFAULT_PASSWORD, SimulatorConfig
 from .server import Simulator
 from .traffic import AgentProfile, CallerPool, TrafficGenerator, TrafficProfile
 
 logger = logging.getLogger(__name__)
-
-DEV_PASSWORD = "ClueCon"  # noqa: S105 - FreeSWITCH's well-known default, debug only
 
 
 class ConfigError(ValueError):
@@ -43,7 +41,7 @@ def build_config(
     if not password:
         if not debug:
             raise ConfigError("FS_SIM_PASSWORD is required (ClueCon is only allowed with DEBUG)")
-        password = DEV_PASSWORD
+        password = DEFAULT_PASSWORD
     port_text = str(port) if port is not None else environ.get("FS_SIM_PORT", "8021")
     try:
         port_number = int(port_text)

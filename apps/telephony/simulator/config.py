@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 from .catalog import VANILLA_USERS
 
+# FreeSWITCH's well-known default ESL password (event_socket.conf.xml), for tests and dev.
+DEFAULT_PASSWORD = "ClueCon"  # noqa: S105
+
 
 @dataclass
 class SimulatorConfig:
@@ -19,7 +22,7 @@ class SimulatorConfig:
 
     host: str = "127.0.0.1"
     port: int = 8021
-    password: str = "ClueCon"
+    password: str = DEFAULT_PASSWORD
     heartbeat_interval: float = 20.0
     hostname: str = "fs-sim"
     core_uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -46,4 +49,8 @@ class SimulatorConfig:
     # Deliver each API event after the command's own events, with the Event-Sequence it
     # was created with (FreeSWITCH's real order, README point 7). Off: strictly increasing.
     late_api_events: bool = False
+    # A client that stops reading: events queued for it before new ones are dropped, and
+    # drops in a row before it is disconnected (mod_event_socket MAX_QUEUE_LEN/MAX_MISSED).
+    client_queue_limit: int = 100_000
+    client_max_missed: int = 500
     first_event_sequence: int = 1

@@ -73,6 +73,10 @@ class CallSession:
         """Return a channel variable."""
         return self.channel.get_var(name)
 
+    def channel_data(self) -> list[tuple[str, str]]:
+        """Return the session's headers (Channel-*, Caller-*, variable_*) for an HTTP post."""
+        return self.switch.channel_data(self.channel)
+
     # ----------------------------------------------------------------- applications
     async def execute(self, app: str, data: str | None = None) -> str:
         """Run the application ``app`` with ``data`` by name (like a dialplan action)."""
@@ -203,6 +207,7 @@ class CallSession:
         self,
         min_digits: int,
         max_digits: int,
+        *,
         tries: int = 1,
         timeout: float = 5.0,
         terminators: str = "#",
@@ -414,12 +419,12 @@ async def _app_pagd(call: CallSession, data: str) -> str:
     return await call.play_and_get_digits(
         int(args[0] or 1),
         int(args[1] or 1),
-        int(args[2] or 1),
-        (_float(args[3]) or 5000.0) / 1000,
-        args[4] or "#",
-        args[5] or "silence_stream://250",
-        args[7] or "digits",
-        args[8] or r"\d+",
+        tries=int(args[2] or 1),
+        timeout=(_float(args[3]) or 5000.0) / 1000,
+        terminators=args[4] or "#",
+        prompt=args[5] or "silence_stream://250",
+        variable=args[7] or "digits",
+        regex=args[8] or r"\d+",
     )
 
 
@@ -535,11 +540,11 @@ class CollectDigits:
         await call.play_and_get_digits(
             self.min_digits,
             self.max_digits,
-            self.tries,
-            self.timeout,
-            self.terminators,
-            self.prompt,
-            self.variable,
+            tries=self.tries,
+            timeout=self.timeout,
+            terminators=self.terminators,
+            prompt=self.prompt,
+            variable=self.variable,
         )
 
 

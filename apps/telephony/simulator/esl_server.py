@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# FreeSWITCH drops a listener whose queue overflows (mod_event_socket MAX_QUEUE_LEN); here a
-# client that stops reading is cut off once this much output is waiting in its socket buffer.
-MAX_PENDING_OUTPUT = 256 * 1024 * 1024
+# Bytes handed to the transport per write: small enough that asyncio's buffer stays small
+# (it copies the whole remaining buffer after every partial send).
+WRITE_SLICE = 256 * 1024
 
 _AUTH_REQUEST = b"Content-Type: auth/request\n\n"
 
@@ -64,6 +64,9 @@ class EslConnection(asyncio.Protocol):
         self.authed = False
         self.closing = False
         self._buffer = bytearray()
+        self._out: collections.deque[bytes] = collections.deque()
+        self._paused = False
+        self._missed = 0
         self._queue: collections.deque[tuple[str, dict[str, str], bytes]] = collections.deque()
         self._busy = False
         # subscription state (mod_event_socket listener_t)
@@ -134,20 +137,49 @@ class EslConnection(asyncio.Protocol):
         return command, headers, body
 
     def write(self, data: bytes) -> None:
-        """Send bytes unless the connection is going away."""
+        """Queue bytes for the client; what is queued in one loop turn goes out together."""
         transport = self.transport
         if transport is None or transport.is_closing():
             return
-        transport.write(data)
-        if transport.get_write_buffer_size() > MAX_PENDING_OUTPUT:
-            logger.warning("ESL client %s stopped reading; dropping it", self.peer)
-            self.abort()
+        # Batching the frames of a burst (a call's setup fires a dozen events at once)
+        # saves a system call per frame on both ends of the socket.
+        self._out.append(data)
+        if len(self._out) == 1 and not self._paused:
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Hand queued bytes to the transport in slices until it asks us to pause."""
+        transport = self.transport
+        out = self._out
+        if transport is None or transport.is_closing():
+            out.clear()
+            return
+        while out and not self._paused:
+            size = 0
+            batch = []
+            while out and size < WRITE_SLICE:
+                frame = out.popleft()
+                batch.append(frame)
+                size += len(frame)
+            transport.write(b"".join(batch))
+
+    def pause_writing(self) -> None:
+        """The client is not keeping up: keep frames queued here."""
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        """The client caught up: send the backlog."""
+        self._paused = False
+        self.flush()
 
     def close_after(self, notice: str) -> None:
         """Send a disconnect notice and close once it is flushed."""
         if self.closing:
             return
         self.write(disconnect_notice(notice))
+        # Whatever is still queued goes to the transport, which sends it before closing.
+        self._paused = False
+        self.flush()
         self.closing = True
         self.switch.remove_listener(self)
         if self.transport is not None:
@@ -155,6 +187,7 @@ class EslConnection(asyncio.Protocol):
 
     def abort(self) -> None:
         """Drop the TCP connection at once, without a notice."""
+        self._out.clear()
         self.closing = True
         self.switch.remove_listener(self)
         if self.transport is not None:
@@ -165,23 +198,22 @@ class EslConnection(asyncio.Protocol):
         """Apply the subscription, the filters and ``myevents`` like mod_event_socket."""
         if not self.events_enabled or self.closing:
             return False
-        if not self.all_events:
-            if event.name not in self.event_names:
-                return False
-            if (
-                event.name == "CUSTOM"
-                and event.subclass is not None
-                and event.subclass not in self.subclasses
-            ):
-                return False
+        if not self.all_events and not self._subscribed(event):
+            return False
         if self.filters and not self._passes_filters(event):
             return False
-        if self.myevents:
-            if event.unique_id is None:
-                return False
-            if self.myevents_uuid is not None and event.unique_id != self.myevents_uuid:
-                return False
-        return True
+        return not self.myevents or self._mine(event)
+
+    def _subscribed(self, event: Event) -> bool:
+        if event.name not in self.event_names:
+            return False
+        # A CUSTOM event with a subclass needs that subclass subscribed (event_hash).
+        return event.name != "CUSTOM" or event.subclass is None or event.subclass in self.subclasses
+
+    def _mine(self, event: Event) -> bool:
+        if event.unique_id is None:
+            return False
+        return self.myevents_uuid is None or event.unique_id == self.myevents_uuid
 
     def _passes_filters(self, event: Event) -> bool:
         send = False
@@ -195,29 +227,35 @@ class EslConnection(asyncio.Protocol):
                 actual = event.header(name)
             if actual is None:
                 continue
-            positive = True
-            compare = value
-            while compare[:1] in ("+", "-", " ") and compare:
-                positive = compare[0] != "-" if compare[0] != " " else positive
-                compare = compare[1:]
+            positive, compare = _filter_sign(value)
             if send and positive:
                 continue
-            if value.startswith("/"):
-                pattern = compare.strip("/")
-                try:
-                    matched = re.search(pattern, actual) is not None
-                except re.error:
-                    matched = False
-            else:
-                matched = actual.lower() == compare.lower()
-            if matched:
+            if _filter_matches(actual, value, compare):
                 if not positive:
                     return False
                 send = True
         return send
 
+    def subscribed_names(self) -> set[str] | None:
+        """Return the event names this client may receive (None: all)."""
+        if not self.events_enabled or self.closing:
+            return set()
+        if self.all_events:
+            return None
+        return set(self.event_names)
+
     def deliver(self, event: Event) -> None:
-        """Write the event in this client's format."""
+        """Write the event in this client's format (dropped if the client is too far behind)."""
+        # mod_event_socket drops events for a listener whose queue is full and kills it
+        # after too many drops in a row.
+        config = self.switch.config
+        if len(self._out) >= config.client_queue_limit:
+            self._missed += 1
+            if self._missed > config.client_max_missed:
+                logger.warning("ESL client %s stopped reading; dropping it", self.peer)
+                self.abort()
+            return
+        self._missed = 0
         self.write(event.frame(self.format))
 
     def log(self, level: int, frame: bytes) -> None:
@@ -242,59 +280,83 @@ class EslConnection(asyncio.Protocol):
             self.close_after(GOODBYE)
             return
         if not self.authed:
-            if lower.startswith("auth "):
-                if command[5:] == self.server.password:
-                    self.authed = True
-                    self.write(command_reply("+OK accepted"))
-                else:
-                    self.write(command_reply("-ERR invalid"))
-                    self.close_after(GOODBYE)
+            self._unauthenticated(command, lower)
+            return
+        # Prefix matching in mod_event_socket's order (so e.g. "events" is an event command).
+        for prefix, handler in _COMMANDS:
+            if lower.startswith(prefix):
+                handler(self, command, headers, body)
                 return
-            if lower.startswith("userauth "):
+        self.write(command_reply("-ERR command not found"))
+
+    def _unauthenticated(self, command: str, lower: str) -> None:
+        if lower.startswith("auth "):
+            if command[5:] == self.server.password:
+                self.authed = True
+                self.write(command_reply("+OK accepted"))
+            else:
                 self.write(command_reply("-ERR invalid"))
                 self.close_after(GOODBYE)
-                return
-            self.write(command_reply("-ERR command not found"))
-            return
-        if lower.startswith("filter "):
-            self.write(command_reply(self._filter(command[7:])))
-        elif lower.startswith("myevents "):
-            self.write(command_reply(self._myevents(command[9:])))
-        elif lower.startswith("divert_events"):
-            self.write(command_reply("-ERR not controlling a session."))
-        elif lower.startswith("sendmsg"):
-            self.write(command_reply(self._sendmsg(command[7:].strip(), headers)))
-        elif lower.startswith("sendevent"):
-            self.write(command_reply(self._sendevent(command[9:].strip(), headers, body)))
-        elif lower.startswith("api "):
-            self._api(command[4:].strip())
-        elif lower.startswith("bgapi "):
-            self._bgapi(command[6:].strip(), headers)
-        elif lower.startswith("log"):
-            self.write(command_reply(self._log(command)))
-        elif lower.startswith("linger") or lower.startswith("nolinger"):
-            self.write(command_reply("-ERR not controlling a session"))
-        elif lower.startswith("nolog"):
-            if self.logging:
-                self.logging = False
-                self.write(command_reply("+OK no longer logging"))
-            else:
-                self.write(command_reply("-ERR not loging"))
-        elif lower.startswith("event"):
-            self.write(command_reply(self._event(command)))
-        elif lower.startswith("nixevent"):
-            self.write(command_reply(self._nixevent(command)))
-        elif lower.startswith("noevents"):
-            if self.events_enabled:
-                self.events_enabled = False
-                self.all_events = False
-                self.event_names.clear()
-                self.subclasses.clear()
-                self.write(command_reply("+OK no longer listening for events"))
-            else:
-                self.write(command_reply("-ERR not listening for events"))
+        elif lower.startswith("userauth "):
+            self.write(command_reply("-ERR invalid"))
+            self.close_after(GOODBYE)
         else:
+            # The socket stays open: the client may still authenticate (a3).
             self.write(command_reply("-ERR command not found"))
+
+    def _cmd_filter(self, command: str, headers: dict[str, str], body: bytes) -> None:
+        self.write(command_reply(self._filter(command[7:])))
+
+    def _cmd_myevents(self, command: str, headers: dict[str, str], body: bytes) -> None:
+        self.write(command_reply(self._myevents(command[9:])))
+        self.switch.subscriptions_changed()
+
+    def _cmd_divert(self, command: str, headers: dict[str, str], body: bytes) -> None:
+        self.write(command_reply("-ERR not controlling a session."))
+
+    def _cmd_sendmsg(self, command: str, headers: dict[str, str], body: bytes) -> None:
+        self.write(command_reply(self._sendmsg(command[7:].strip(), headers)))
+
+    def _cmd_sendevent(self, command: str, headers: dict[str, str], body: bytes) -> None:
+        self.write(command_reply(self._sendevent(command[9:].strip(), headers, body)))
+
+    def _cmd_api(self, command: str, headers: dict[str, str], body: bytes) -> None:
+        self._api(command[4:].strip())
+
+    def _cmd_bgapi(self, command: str, headers: dict[str, str], body: bytes) -> None:
+        self._bgapi(command[6:].strip(), headers)
+
+    def _cmd_log(self, command: str, headers: dict[str, str], body: bytes) -> None:
+        self.write(command_reply(self._log(command)))
+
+    def _cmd_linger(self, command: str, headers: dict[str, str], body: bytes) -> None:
+        self.write(command_reply("-ERR not controlling a session"))
+
+    def _cmd_nolog(self, command: str, headers: dict[str, str], body: bytes) -> None:
+        if self.logging:
+            self.logging = False
+            self.write(command_reply("+OK no longer logging"))
+        else:
+            self.write(command_reply("-ERR not loging"))
+
+    def _cmd_event(self, command: str, headers: dict[str, str], body: bytes) -> None:
+        self.write(command_reply(self._event(command)))
+        self.switch.subscriptions_changed()
+
+    def _cmd_nixevent(self, command: str, headers: dict[str, str], body: bytes) -> None:
+        self.write(command_reply(self._nixevent(command)))
+        self.switch.subscriptions_changed()
+
+    def _cmd_noevents(self, command: str, headers: dict[str, str], body: bytes) -> None:
+        if self.events_enabled:
+            self.events_enabled = False
+            self.all_events = False
+            self.event_names.clear()
+            self.subclasses.clear()
+            self.write(command_reply("+OK no longer listening for events"))
+        else:
+            self.write(command_reply("-ERR not listening for events"))
+        self.switch.subscriptions_changed()
 
     # ----------------------------------------------------------------- subscriptions
     def _event(self, command: str) -> str:
@@ -548,6 +610,45 @@ class EslConnection(asyncio.Protocol):
         else:
             task = sw.loop.create_task(_wait(reply))
             task.add_done_callback(lambda done: publish(_result(done), True))
+
+
+_COMMANDS = (
+    ("filter ", EslConnection._cmd_filter),
+    ("myevents ", EslConnection._cmd_myevents),
+    ("divert_events", EslConnection._cmd_divert),
+    ("sendmsg", EslConnection._cmd_sendmsg),
+    ("sendevent", EslConnection._cmd_sendevent),
+    ("api ", EslConnection._cmd_api),
+    ("bgapi ", EslConnection._cmd_bgapi),
+    ("log", EslConnection._cmd_log),
+    ("linger", EslConnection._cmd_linger),
+    ("nolinger", EslConnection._cmd_linger),
+    ("nolog", EslConnection._cmd_nolog),
+    ("event", EslConnection._cmd_event),
+    ("nixevent", EslConnection._cmd_nixevent),
+    ("noevents", EslConnection._cmd_noevents),
+)
+
+
+def _filter_sign(value: str) -> tuple[bool, str]:
+    """Strip mod_event_socket's leading ``+``/``-`` (and spaces) off a filter value."""
+    positive = True
+    compare = value
+    while compare and compare[0] in "+- ":
+        if compare[0] != " ":
+            positive = compare[0] == "+"
+        compare = compare[1:]
+    return positive, compare
+
+
+def _filter_matches(actual: str, value: str, compare: str) -> bool:
+    """Compare a header value with a filter: ``/regex/`` or case-insensitive equality."""
+    if value.startswith("/"):
+        try:
+            return re.search(compare.strip("/"), actual) is not None
+        except re.error:
+            return False
+    return actual.lower() == compare.lower()
 
 
 async def _wait(reply: Awaitable[str]) -> str:

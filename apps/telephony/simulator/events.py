@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 class Event:
     """One fired event: its identity for routing plus the blocks that render it."""
 
-    __slots__ = ("name", "subclass", "seq", "unique_id", "blocks", "body", "_frames")
+    __slots__ = ("_frames", "blocks", "body", "name", "seq", "subclass", "unique_id")
 
     def __init__(
         self,
@@ -112,6 +112,10 @@ class EventFactory:
         self._prefix: dict[tuple[str, str | None], Block] = {}
         self._dates: tuple[int, Block] | None = None
         self._calling: dict[str, tuple[tuple[tuple[str, str], ...], str, str]] = {}
+
+    def skip(self) -> None:
+        """Use up one Event-Sequence for an event nobody subscribed to (FreeSWITCH counts it)."""
+        self._seq += 1
 
     @property
     def last_sequence(self) -> int:
@@ -189,9 +193,7 @@ class EventFactory:
         tail = Block(
             (("Event-Date-Timestamp", stamp), *pairs, ("Event-Sequence", sequence)),
             plain=f"Event-Date-Timestamp: {stamp}\n{calling_plain}Event-Sequence: {sequence}\n",
-            json=(
-                f'"Event-Date-Timestamp":"{stamp}",{calling_json}"Event-Sequence":"{sequence}",'
-            ),
+            json=(f'"Event-Date-Timestamp":"{stamp}",{calling_json}"Event-Sequence":"{sequence}",'),
         )
         blocks = [self._prefix_block(name, subclass), self._date_block(now), tail, *parts]
         return Event(name, seq, blocks, subclass=subclass, unique_id=unique_id, body=body)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any, TypeVar
 
 from .channel import ChannelInfo, snapshot
-from .config import SimulatorConfig
+from .config import DEFAULT_PASSWORD, SimulatorConfig
 from .dialplan import DialplanRouter, Step
 from .directory import Endpoint
 from .esl_server import EslServer
@@ -208,7 +208,7 @@ class SimulatorServer:
         self,
         host: str = "127.0.0.1",
         port: int = 8021,
-        password: str = "ClueCon",
+        password: str = DEFAULT_PASSWORD,
         heartbeat_interval: float = 20.0,
         *,
         config: SimulatorConfig | None = None,
@@ -264,7 +264,7 @@ class SimulatorServer:
             try:
                 self.simulator = Simulator(self.config, router=self._router)
                 port = loop.run_until_complete(self.simulator.start())
-            except BaseException as error:  # report bind errors to the starter
+            except Exception as error:  # noqa: BLE001 - bind errors go back to the starter
                 ready.set_exception(error)
                 loop.close()
                 return
@@ -323,7 +323,7 @@ class SimulatorServer:
         def invoke() -> None:
             try:
                 future.set_result(function(*args, **kwargs))
-            except BaseException as error:
+            except Exception as error:  # noqa: BLE001 - re-raised in the calling thread
                 future.set_exception(error)
 
         loop.call_soon_threadsafe(invoke)
@@ -454,7 +454,7 @@ class SimulatorServer:
 def running_simulator(
     host: str = "127.0.0.1",
     port: int = 0,
-    password: str = "ClueCon",
+    password: str = DEFAULT_PASSWORD,
     heartbeat_interval: float = 20.0,
     **kwargs: Any,
 ) -> Iterator[SimulatorServer]:

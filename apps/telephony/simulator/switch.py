@@ -18,7 +18,7 @@ import uuid as uuidlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from .catalog import STATE_NUMBER
+from .catalog import LOG_LEVELS, STATE_NUMBER, VERSION_FULL
 from .channel import (
     CODEC_BLOCK,
     AppRun,
@@ -90,11 +90,16 @@ VERBOSE_EVENTS = frozenset(
 class Listener(Protocol):
     """Something that receives events (an ESL connection)."""
 
+    logging: bool
+
     def wants(self, event: Event) -> bool:
         """Return True when the event passes the listener's subscription and filters."""
 
     def deliver(self, event: Event) -> None:
         """Send the event."""
+
+    def subscribed_names(self) -> set[str] | None:
+        """Return the event names this listener may want (None: every event)."""
 
     def log(self, level: int, frame: bytes) -> None:
         """Send a log/data frame when logging at ``level`` or more verbose."""
@@ -127,6 +132,7 @@ class Switch:
         self.directory = Directory(domain=config.domain, users=set(config.directory_users))
         self.router = router or DialplanRouter()
         self.listeners: list[Listener] = []
+        self._wanted: set[str] | None = set()
         self.global_vars: dict[str, str] = {
             "domain": config.domain,
             "hostname": config.hostname,
@@ -141,7 +147,7 @@ class Switch:
         self._held: list[Event] | None = None
         self._session_ids = itertools.count(1)
         self._media_ports = itertools.cycle(range(16384, 32768, 2))
-        self._random = random.Random()
+        self._random = random.Random()  # noqa: S311 - SIP tags and SSRCs need no secrecy
         self.on_shutdown: list[Callable[[], None]] = []
 
     @property
@@ -153,11 +159,24 @@ class Switch:
     def add_listener(self, listener: Listener) -> None:
         """Start delivering events to ``listener``."""
         self.listeners.append(listener)
+        self.subscriptions_changed()
 
     def remove_listener(self, listener: Listener) -> None:
         """Stop delivering events to ``listener``."""
         with contextlib.suppress(ValueError):
             self.listeners.remove(listener)
+        self.subscriptions_changed()
+
+    def subscriptions_changed(self) -> None:
+        """Recompute which event names anybody subscribes to (None: all of them)."""
+        wanted: set[str] | None = set()
+        for listener in self.listeners:
+            names = listener.subscribed_names()
+            if names is None:
+                wanted = None
+                break
+            wanted |= names
+        self._wanted = wanted
 
     def fire(self, event: Event) -> None:
         """Deliver ``event`` to every interested listener (or queue it while held)."""
@@ -225,8 +244,27 @@ class Switch:
             parts.append(Block(post))
         return self.factory.create(name, parts, calling=calling, unique_id=channel.uuid, body=body)
 
+    def channel_data(self, channel: Channel) -> list[tuple[str, str]]:
+        """Return the channel's headers as a CHANNEL_DATA event would carry them.
+
+        No event is fired and no Event-Sequence is used: this is what mod_httapi and
+        mod_xml_curl post about a session (basic data, caller profile, variables).
+        """
+        parts = [channel.basic_block()]
+        if channel.media:
+            parts.append(CODEC_BLOCK)
+        parts.append(channel.profile_block())
+        other = channel.other_block()
+        if other is not None:
+            parts.append(other)
+        parts.append(channel.vars_block())
+        return [pair for block in parts for pair in block.items()]
+
     def emit(self, name: str, channel: Channel, **kwargs: object) -> None:
-        """Build and fire a channel event."""
+        """Build and fire a channel event (only counted if no listener subscribes to it)."""
+        if self._wanted is not None and name not in self._wanted:
+            self.factory.skip()
+            return
         self.fire(self.channel_event(name, channel, **kwargs))  # type: ignore[arg-type]
 
     def emit_state(self, channel: Channel, state: str) -> None:
@@ -271,14 +309,13 @@ class Switch:
 
     def log(self, level: int, where: tuple[str, str, int], uuid: str, text: str) -> None:
         """Send a ``log/data`` line to listeners logging at ``level`` or finer."""
-        if not any(getattr(listener, "logging", False) for listener in self.listeners):
+        if not any(listener.logging for listener in self.listeners):
             return
         file, func, line = where
         now = time.time()
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
-        names = ("CONSOLE", "ALERT", "CRIT", "ERR", "WARNING", "NOTICE", "INFO", "DEBUG")
         body = (
-            f"{stamp}.{int(now * 1_000_000) % 1_000_000:06d} 98.00% [{names[level]}] "
+            f"{stamp}.{int(now * 1_000_000) % 1_000_000:06d} 98.00% [{LOG_LEVELS[level]}] "
             f"{file}:{line} {text}\n"
         ).encode()
         frame = (
@@ -347,7 +384,14 @@ class Switch:
             context="default",
             channel_name=name,
         )
-        channel = Channel(uuid, name, "inbound", profile, created, next(self._session_ids))
+        channel = Channel(
+            uuid,
+            name,
+            "inbound",
+            profile=profile,
+            created_us=created,
+            session_id=next(self._session_ids),
+        )
         channel.presence_id = f"{caller}@{config.domain}"
         channel.talk_time = talk_time
         channel.patience = patience
@@ -356,14 +400,14 @@ class Switch:
         channel.set_vars(
             inbound_create_vars(
                 channel,
-                party,
-                destination,
-                config.sip_ip,
-                config.sip_port,
-                f"{self._token(10)}@{host}",
-                self._token(13),
-                f"z9hG4bK{self._token(12)}",
-                config.caller_acl,
+                caller=party,
+                destination=destination,
+                fs_ip=config.sip_ip,
+                fs_port=config.sip_port,
+                call_id=f"{self._token(10)}@{host}",
+                from_tag=self._token(13),
+                branch=f"z9hG4bK{self._token(12)}",
+                acl=config.caller_acl,
             )
         )
         for key, value in (variables or {}).items():
@@ -511,7 +555,14 @@ class Switch:
             context="default",
             channel_name=name,
         )
-        channel = Channel(uuid, name, "outbound", profile, created, next(self._session_ids))
+        channel = Channel(
+            uuid,
+            name,
+            "outbound",
+            profile=profile,
+            created_us=created,
+            session_id=next(self._session_ids),
+        )
         channel.hit_dialplan = False
         channel.endpoint = endpoint
         channel.state = "CS_NONE"
@@ -528,12 +579,12 @@ class Switch:
         channel.set_vars(
             outbound_create_vars(
                 channel,
-                party,
-                config.sip_ip,
-                config.sip_port,
-                media_port,
-                variables,
-                originator,
+                target=party,
+                fs_ip=config.sip_ip,
+                fs_port=config.sip_port,
+                media_port=media_port,
+                origination=variables,
+                originator=originator,
             )
         )
         if target.startswith("user/"):
@@ -588,9 +639,9 @@ class Switch:
         leg.set_vars(
             media_vars(
                 party,
-                self.config.sip_ip,
-                int(leg.vars.get("local_media_port", "0")),
-                self._random.randrange(1 << 31),
+                fs_ip=self.config.sip_ip,
+                media_port=int(leg.vars.get("local_media_port", "0")),
+                ssrc=self._random.randrange(1 << 31),
                 inbound=False,
                 session=leg.session_id,
             )
@@ -653,9 +704,9 @@ class Switch:
         channel.set_vars(
             media_vars(
                 party,
-                self.config.sip_ip,
-                next(self._media_ports),
-                self._random.randrange(1 << 31),
+                fs_ip=self.config.sip_ip,
+                media_port=next(self._media_ports),
+                ssrc=self._random.randrange(1 << 31),
                 inbound=True,
                 session=1795280000 + channel.session_id,
             )
@@ -1123,7 +1174,7 @@ class Switch:
         """Register ``endpoint`` (CUSTOM sofia::register)."""
         self.directory.users.add(endpoint.user)
         self.directory.registrations[endpoint.user] = endpoint
-        contact = f'"{endpoint.display_name}" <sip:{endpoint.user}@{endpoint.contact_host}:{endpoint.contact_port}>'
+        contact = _contact(endpoint)
         self.fire_plain(
             "CUSTOM",
             (
@@ -1153,7 +1204,7 @@ class Switch:
         endpoint = self.directory.registrations.pop(user, None)
         if endpoint is None:
             return False
-        contact = f'"{endpoint.display_name}" <sip:{endpoint.user}@{endpoint.contact_host}:{endpoint.contact_port}>'
+        contact = _contact(endpoint)
         self.fire_plain(
             "CUSTOM",
             (
@@ -1192,8 +1243,6 @@ class Switch:
 
     def heartbeat(self) -> None:
         """Fire one HEARTBEAT event."""
-        from .catalog import VERSION_FULL
-
         count = len(self.channels)
         self.fire_plain(
             "HEARTBEAT",
@@ -1222,6 +1271,11 @@ class Switch:
             if self.hangup(channel, cause):
                 count += 1
         return count
+
+
+def _contact(endpoint: Endpoint) -> str:
+    address = f"{endpoint.user}@{endpoint.contact_host}:{endpoint.contact_port}"
+    return f'"{endpoint.display_name}" <sip:{address}>'
 
 
 def _directory_pairs(endpoint: Endpoint) -> tuple[tuple[str, str], ...]:

@@ -22,12 +22,22 @@ class TicketFilter(django_filters.FilterSet):
 
     class Meta:
         model = Ticket
-        fields = ["status", "priority", "channel", "customer", "team", "assignee", "department",
-                  "category"]
+        fields = [
+            "status",
+            "priority",
+            "channel",
+            "customer",
+            "team",
+            "assignee",
+            "department",
+            "category",
+        ]
 
     def filter_escalated(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
-        return queryset.filter(escalation_level__gt=0) if value else queryset.filter(
-            escalation_level=0
+        return (
+            queryset.filter(escalation_level__gt=0)
+            if value
+            else queryset.filter(escalation_level=0)
         )
 
     def filter_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:

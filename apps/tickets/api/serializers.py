@@ -57,11 +57,34 @@ class TicketSerializer(serializers.ModelSerializer):
     class Meta:
         model = Ticket
         fields = [
-            "id", "reference", "subject", "description", "status", "pending_reason", "priority",
-            "category", "channel", "customer", "customer_name", "department", "team", "assignee",
-            "assignee_username", "created_by", "watchers", "calls", "linked_interactions",
-            "first_responded_at", "resolved_at", "closed_at", "reopened_count",
-            "escalation_level", "sla", "allowed_actions", "created_at", "updated_at",
+            "id",
+            "reference",
+            "subject",
+            "description",
+            "status",
+            "pending_reason",
+            "priority",
+            "category",
+            "channel",
+            "customer",
+            "customer_name",
+            "department",
+            "team",
+            "assignee",
+            "assignee_username",
+            "created_by",
+            "watchers",
+            "calls",
+            "linked_interactions",
+            "first_responded_at",
+            "resolved_at",
+            "closed_at",
+            "reopened_count",
+            "escalation_level",
+            "sla",
+            "allowed_actions",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -70,7 +93,9 @@ class TicketSerializer(serializers.ModelSerializer):
         now = self.context.get("now") or timezone.now()
         return SLASerializer(sla.snapshot(ticket, now=now)).data
 
-    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(workflow.Action.choices)))
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(workflow.Action.choices))
+    )
     def get_allowed_actions(self, ticket: Ticket) -> list[str]:
         return workflow.allowed_actions(ticket.status)
 
@@ -87,19 +112,25 @@ class TicketCreateSerializer(serializers.Serializer):
     )
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     category = serializers.PrimaryKeyRelatedField(
-        queryset=TicketCategory.objects.filter(is_active=True), required=False, allow_null=True,
+        queryset=TicketCategory.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
         default=None,
     )
     channel = serializers.ChoiceField(choices=Origin.choices, required=False)
     department = serializers.PrimaryKeyRelatedField(
-        queryset=Department.objects.filter(is_active=True), required=False, allow_null=True,
+        queryset=Department.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
         default=None,
     )
     team = serializers.PrimaryKeyRelatedField(
         queryset=Team.objects.all(), required=False, allow_null=True, default=None
     )
     assignee = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), required=False, allow_null=True,
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
         default=None,
     )
     watchers = serializers.PrimaryKeyRelatedField(
@@ -129,8 +160,14 @@ class TicketUpdateSerializer(serializers.Serializer):
         for name in ("status", "assignee", "team", "department"):
             if name in self.initial_data:
                 raise serializers.ValidationError(
-                    {name: [_("Change this through its own endpoint (transitions, assignment, "
-                              "handoff).")]}
+                    {
+                        name: [
+                            _(
+                                "Change this through its own endpoint (transitions, assignment, "
+                                "handoff)."
+                            )
+                        ]
+                    }
                 )
         return attrs
 
@@ -193,7 +230,13 @@ class AttachmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = TicketAttachment
         fields = [
-            "id", "filename", "content_type", "size", "sha256", "comment", "uploaded_by",
+            "id",
+            "filename",
+            "content_type",
+            "size",
+            "sha256",
+            "comment",
+            "uploaded_by",
             "created_at",
         ]
         read_only_fields = fields
@@ -208,7 +251,8 @@ class AttachmentUploadSerializer(serializers.Serializer):
 
 class WatcherSerializer(serializers.Serializer):
     user = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), required=False,
+        queryset=User.objects.filter(is_active=True),
+        required=False,
         help_text=_("Defaults to yourself."),
     )
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "esl"
+PASSWORD = "ClueCon"
 
 
 @dataclass
@@ -181,7 +182,7 @@ class RawClient:
         self.send(f"api {command}")
         return self.reply().body.decode()
 
-    def login(self, password: str = "ClueCon") -> None:
+    def login(self, password: str = PASSWORD) -> None:
         greeting = self.next_frame()
         assert greeting.content_type == "auth/request"
         assert self.command(f"auth {password}") == "+OK accepted"
@@ -238,7 +239,7 @@ def destroyed(uuid: str):
 class GreenClient:
     """greenswitch's InboundESL (a real third-party client) collecting every event."""
 
-    def __init__(self, port: int, password: str = "ClueCon"):
+    def __init__(self, port: int, password: str = PASSWORD):
         from greenswitch.esl import InboundESL
 
         self.esl = InboundESL("127.0.0.1", port, password)

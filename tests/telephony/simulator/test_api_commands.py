@@ -82,7 +82,9 @@ def test_show_calls_pairs_a_bridged_call_into_one_row(sim, client):
     # when calls are listed
     body = json.loads(client.api("show calls as json"))
     # then the agent leg is the b-leg of the caller's row (b2's column set)
-    captured = json.loads(_captured_response("b2_bgapi_originate_plain.raw", 1).split(b"\n\n", 1)[1])
+    captured = json.loads(
+        _captured_response("b2_bgapi_originate_plain.raw", 1).split(b"\n\n", 1)[1]
+    )
     assert body["row_count"] == 1
     row = body["rows"][0]
     assert list(row) == list(captured["rows"][0])
@@ -124,8 +126,16 @@ def test_show_registrations_lists_registered_phones(sim, client):
     assert body["rows"][0]["reg_user"] == "1001"
     assert body["rows"][0]["url"] == "sofia/internal/sip:1001@127.0.0.1:20000"
     assert list(body["rows"][0]) == [
-        "reg_user", "realm", "token", "url", "expires",
-        "network_ip", "network_port", "network_proto", "hostname", "metadata",
+        "reg_user",
+        "realm",
+        "token",
+        "url",
+        "expires",
+        "network_ip",
+        "network_port",
+        "network_proto",
+        "hostname",
+        "metadata",
     ]
 
 

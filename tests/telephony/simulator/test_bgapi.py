@@ -8,9 +8,7 @@ from .helpers import capture_events
 
 
 def _job(client, job_uuid):
-    return client.wait_event(
-        lambda e: e.name == "BACKGROUND_JOB" and e.get("Job-UUID") == job_uuid
-    )
+    return client.wait_event(lambda e: e.name == "BACKGROUND_JOB" and e.get("Job-UUID") == job_uuid)
 
 
 def test_bgapi_is_acknowledged_with_a_generated_job_uuid(events_client):
@@ -18,10 +16,13 @@ def test_bgapi_is_acknowledged_with_a_generated_job_uuid(events_client):
     reply = events_client.reply()
     job_uuid = reply.headers["Job-UUID"]
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", job_uuid)
-    assert reply.raw == (
-        "Content-Type: command/reply\n"
-        f"Reply-Text: +OK Job-UUID: {job_uuid}\nJob-UUID: {job_uuid}\n\n"
-    ).encode()
+    assert (
+        reply.raw
+        == (
+            "Content-Type: command/reply\n"
+            f"Reply-Text: +OK Job-UUID: {job_uuid}\nJob-UUID: {job_uuid}\n\n"
+        ).encode()
+    )
     job = _job(events_client, job_uuid)
     assert job.body.startswith("UP 0 years")
     assert job.get("Job-Command") == "status"

@@ -51,7 +51,9 @@ def test_api_driven_call_replays_the_i1_capture(sim, events_client):
         )
         client.reply()
         client.wait_event(lambda e, leg=leg: e.name == "CHANNEL_PARK" and e.get("Unique-ID") == leg)
-    assert client.api("uuid_bridge fx-i1-agent-leg fx-i1-customer-leg") == "+OK fx-i1-customer-leg\n"
+    assert (
+        client.api("uuid_bridge fx-i1-agent-leg fx-i1-customer-leg") == "+OK fx-i1-customer-leg\n"
+    )
     assert client.api("uuid_setvar fx-i1-agent-leg fx_ticket 4711") == "+OK\n"
     assert client.api("uuid_getvar fx-i1-agent-leg fx_ticket") == "4711"
     path = "/usr/local/fs1/recordings/fx_i1_fx-i1-agent-leg.wav"
@@ -60,8 +62,13 @@ def test_api_driven_call_replays_the_i1_capture(sim, events_client):
         client.api("uuid_broadcast fx-i1-customer-leg tone_stream://%(400,200,660);loops=2 aleg")
         == "+OK Message sent\n"
     )
-    client.wait_event(lambda e: e.name == "CHANNEL_EXECUTE_COMPLETE" and e.get("Application") == "playback")
-    assert client.api("uuid_send_dtmf fx-i1-customer-leg 12") == "+OK fx-i1-customer-leg sent DTMF 12.\n"
+    client.wait_event(
+        lambda e: e.name == "CHANNEL_EXECUTE_COMPLETE" and e.get("Application") == "playback"
+    )
+    assert (
+        client.api("uuid_send_dtmf fx-i1-customer-leg 12")
+        == "+OK fx-i1-customer-leg sent DTMF 12.\n"
+    )
     assert client.api(f"uuid_record fx-i1-agent-leg stop {path}") == "+OK Success\n"
     assert client.api("uuid_exists fx-i1-agent-leg") == "true"
     assert client.api("uuid_kill fx-i1-customer-leg") == "+OK\n"
@@ -83,7 +90,9 @@ def test_bridge_hold_transfer_kill_replays_the_d1_capture(sim, events_client):
         [
             SetVar("hangup_after_bridge", "true"),
             SetVar("call_timeout", "15"),
-            Bridge("{origination_caller_id_number=5502,fx_leg=agent}sofia/internal/agent1@127.0.0.1:5070"),
+            Bridge(
+                "{origination_caller_id_number=5502,fx_leg=agent}sofia/internal/agent1@127.0.0.1:5070"
+            ),
         ],
     )
     sim.set_route("5506", [Answer(), Playback("tone_stream://%(300,300,620);loops=-1", 60)])
@@ -102,19 +111,28 @@ def test_bridge_hold_transfer_kill_replays_the_d1_capture(sim, events_client):
     assert dump["Unique-ID"] == a_leg
     assert json.loads(client.api("show channels as json"))["row_count"] == 2
     assert client.api(f"uuid_transfer {a_leg} 5506 XML default") == "+OK\n"
-    client.wait_event(lambda e: e.name == "PLAYBACK_START" and e.get("Caller-Destination-Number") == "5506")
+    client.wait_event(
+        lambda e: e.name == "PLAYBACK_START" and e.get("Caller-Destination-Number") == "5506"
+    )
     assert client.api(f"uuid_kill {a_leg}") == "+OK\n"
     client.wait_event(destroyed(a_leg))
     # then both legs saw the captured events in the captured order
     events = client.log
     capture = "d1_bridge_plain.raw"
-    assert sequence(events, a_leg) == captured_sequence(capture, "968c698c-40f0-49d8-a61d-714c7c01d4d1")
-    assert sequence(events, b_leg) == captured_sequence(capture, "ec6123a0-8cf0-4f1f-94e9-a836d7519a08")
+    assert sequence(events, a_leg) == captured_sequence(
+        capture, "968c698c-40f0-49d8-a61d-714c7c01d4d1"
+    )
+    assert sequence(events, b_leg) == captured_sequence(
+        capture, "ec6123a0-8cf0-4f1f-94e9-a836d7519a08"
+    )
 
 
 def test_bridge_and_transfer_headers_follow_the_capture(sim, events_client):
     sim.register_endpoint("agent1", contact_port=5070, answer_after=0.01)
-    sim.set_route("5502", [SetVar("hangup_after_bridge", "true"), Bridge("sofia/internal/agent1@127.0.0.1:5070")])
+    sim.set_route(
+        "5502",
+        [SetVar("hangup_after_bridge", "true"), Bridge("sofia/internal/agent1@127.0.0.1:5070")],
+    )
     a_leg = sim.place_inbound_call(caller="5551000", destination="5502")
     bridge = events_client.wait_event(lambda e: e.name == "CHANNEL_BRIDGE")
     # CHANNEL_BRIDGE is fired on the caller (A) leg with both ids and the other leg
@@ -147,5 +165,11 @@ def test_caller_hangup_tears_down_both_legs_like_k1(sim, events_client):
     events = events_client.log
     # then the teardown order of each leg is k1's
     capture = "k1_record_mask_plain.raw"
-    assert sequence(events, a_leg)[-9:] == captured_sequence(capture, "fc825fe0-87b0-484f-88e7-b93bcea81c68")[-9:]
-    assert sequence(events, b_leg)[-7:] == captured_sequence(capture, "4f523d41-c183-475f-bef7-faefb71e4416")[-7:]
+    assert (
+        sequence(events, a_leg)[-9:]
+        == captured_sequence(capture, "fc825fe0-87b0-484f-88e7-b93bcea81c68")[-9:]
+    )
+    assert (
+        sequence(events, b_leg)[-7:]
+        == captured_sequence(capture, "4f523d41-c183-475f-bef7-faefb71e4416")[-7:]
+    )

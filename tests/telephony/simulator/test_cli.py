@@ -11,9 +11,9 @@ from apps.telephony.simulator import cli
 
 def test_defaults_come_from_the_environment():
     config = cli.build_config(
-        environ={"FS_SIM_HOST": "0.0.0.0", "FS_SIM_PORT": "9021", "FS_SIM_PASSWORD": "pw"}
+        environ={"FS_SIM_HOST": "192.0.2.10", "FS_SIM_PORT": "9021", "FS_SIM_PASSWORD": "pw"}
     )
-    assert (config.host, config.port, config.password) == ("0.0.0.0", 9021, "pw")
+    assert (config.host, config.port, config.password) == ("192.0.2.10", 9021, "pw")
     assert config.heartbeat_interval == 20.0
 
 
@@ -66,7 +66,8 @@ def test_plan_from_options_builds_traffic_and_agents():
         },
         environ={"FS_SIM_PASSWORD": "x"},
     )
-    assert plan.traffic is not None and plan.agents is not None
+    assert plan.traffic is not None
+    assert plan.agents is not None
     assert plan.traffic.rate == 5.0
     assert plan.traffic.dids == ("4001", "4002")
     assert plan.traffic.patience == (3.0, 3.0)

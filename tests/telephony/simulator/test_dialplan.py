@@ -101,7 +101,8 @@ def test_routes_patterns_and_registered_users_choose_the_steps(sim, events_clien
     user = sim.place_inbound_call(caller="5551002", destination="1001")
     events_client.wait_event(lambda e: e.name == "CHANNEL_BRIDGE" and e.get("Unique-ID") == user)
     applications = [
-        e.get("Application") for e in events_client.log
+        e.get("Application")
+        for e in events_client.log
         if e.name == "CHANNEL_EXECUTE" and e.get("Unique-ID") == exact
     ]
     assert applications == ["answer", "playback", "hangup"]
@@ -220,12 +221,12 @@ def test_hold_from_the_api_plays_music_to_the_partner(sim, events_client):
 def test_record_mask_and_unmask_are_silent_on_the_event_stream(sim, events_client):
     uuid = sim.place_inbound_call(caller="5551000", destination="4001")
     events_client.wait_event(lambda e: e.name == "CHANNEL_PARK")
-    path = "/tmp/rec.wav"
+    path = "/var/lib/freeswitch/recordings/rec.wav"
     assert events_client.api(f"uuid_record {uuid} start {path}") == "+OK Success\n"
     assert events_client.api(f"uuid_record {uuid} mask {path}") == "+OK Success\n"
     assert events_client.api(f"uuid_record {uuid} unmask {path}") == "+OK Success\n"
     assert (
-        events_client.api(f"uuid_record {uuid} mask /tmp/other.wav")
+        events_client.api(f"uuid_record {uuid} mask /var/lib/freeswitch/recordings/other.wav")
         == "-ERR Cannot mask recording session!\n"
     )
     assert events_client.api(f"uuid_record {uuid} stop {path}") == "+OK Success\n"
@@ -234,3 +235,49 @@ def test_record_mask_and_unmask_are_silent_on_the_event_stream(sim, events_clien
     assert names[-4:] == ["RECORD_START", "MEDIA_BUG_START", "RECORD_STOP", "MEDIA_BUG_STOP"]
     assert stop.get("Record-Completion-Cause") == "success-maxtime"
     assert stop.get("variable_record_ms") is not None
+
+
+def test_caller_hanging_up_while_the_agent_rings_cancels_the_agent_leg(sim, events_client):
+    # given an agent phone that never answers
+    sim.register_endpoint("1001", answers=False)
+    caller = sim.place_inbound_call(caller="5551000", destination="1001")
+    ringing = events_client.wait_event(
+        lambda e: e.name == "CHANNEL_PROGRESS" and e.get("Unique-ID") != caller
+    )
+    agent = ringing.get("Unique-ID")
+    # when the caller gives up
+    sim.hangup(caller)
+    events_client.wait_event(destroyed(caller))
+    # then the agent leg is cancelled and the caller's bridge application completes
+    agent_hangup = next(
+        e for e in events_client.log if e.name == "CHANNEL_HANGUP" and e.get("Unique-ID") == agent
+    )
+    assert agent_hangup.get("Hangup-Cause") == "ORIGINATOR_CANCEL"
+    caller_events = _names(events_client, caller)
+    assert caller_events[-8:] == [
+        "CHANNEL_HANGUP",
+        "CHANNEL_EXECUTE_COMPLETE",
+        "CHANNEL_STATE",
+        "CHANNEL_CALLSTATE",
+        "CHANNEL_STATE",
+        "CHANNEL_HANGUP_COMPLETE",
+        "CHANNEL_DESTROY",
+        "CHANNEL_STATE",
+    ]
+
+
+def test_a_step_can_read_the_session_data_an_http_fetch_would_post(sim, events_client):
+    seen = {}
+
+    @dataclass(frozen=True)
+    class Capture:
+        async def run(self, call: CallSession) -> None:
+            seen.update(call.channel_data())
+
+    sim.set_route("4600", [Capture(), Park()])
+    uuid = sim.place_inbound_call(caller="5551000", destination="4600")
+    events_client.wait_event(lambda e: e.name == "CHANNEL_PARK")
+    assert seen["Unique-ID"] == uuid
+    assert seen["Caller-Destination-Number"] == "4600"
+    assert seen["variable_sip_from_user"] == "5551000"
+    assert "Event-Sequence" not in seen

@@ -31,11 +31,6 @@ def test_heartbeat_arrives_at_the_configured_interval_with_the_captured_headers(
     assert first.get("FreeSWITCH-Version") == captured.get("FreeSWITCH-Version")
 
 
-def test_heartbeat_interval_zero_disables_it(sim, client):
-    client.command("event plain HEARTBEAT")
-    assert sim.call(lambda: sim.simulator._heartbeat) is None
-
-
 def test_drop_clients_closes_every_socket_without_a_notice(sim):
     # given two connected clients
     first, second = RawClient(sim.port), RawClient(sim.port)
@@ -66,7 +61,8 @@ def test_shutdown_sends_the_captured_notice_to_every_client(sim):
     notice = capture_frames("z1_shutdown_seen_by_client.raw")[-1].raw
     assert data.endswith(notice)
     assert notice == (
-        b"Content-Type: text/disconnect-notice\nContent-Length: 31\n\nThe system is being shut down.\n"
+        b"Content-Type: text/disconnect-notice\nContent-Length: 31\n\n"
+        b"The system is being shut down.\n"
     )
     assert watcher.log[-1].name == "SHUTDOWN"
     assert watcher.log[-1].get("Event-Info") == "System Shutting Down"
@@ -107,3 +103,21 @@ def test_stopping_the_server_notifies_connected_clients():
     client.login()
     server.__exit__(None, None, None)
     assert client.read_to_eof().endswith(b"The system is being shut down.\n")
+
+
+def test_a_client_that_stops_reading_is_dropped_like_freeswitch_does():
+    # given a tiny event queue and a subscriber whose socket is never read
+    with running_simulator(
+        port=0, heartbeat_interval=0, client_queue_limit=20, client_max_missed=50
+    ) as server:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", server.port))
+        sock.sendall(b"auth ClueCon\n\nevent plain ALL\n\n")
+        assert server.wait_until(lambda s: s.switch.listeners)
+        # when far more events are fired than the socket buffers and the queue can hold
+        for number in range(400):
+            server.place_inbound_call(caller=f"555{number:04d}", destination="4001")
+        # then the simulator disconnects it
+        assert server.wait_until(lambda s: s.connection_count() == 0, timeout=10)
+        sock.close()

@@ -58,7 +58,10 @@ C1_IVR_APPS = {
         ("tone_stream://%(250,4750,440)", "tone_stream%3A//%25(250,4750,440)"),
         ("already%20encoded", "already%20encoded"),
         ("lower%2fhex", "lower%252fhex"),
-        ('"fx caller" <sip:5551000@127.0.0.1>', "%22fx%20caller%22%20%3Csip%3A5551000%40127.0.0.1%3E"),
+        (
+            '"fx caller" <sip:5551000@127.0.0.1>',
+            "%22fx%20caller%22%20%3Csip%3A5551000%40127.0.0.1%3E",
+        ),
         ("v=0\r\n", "v%3D0%0D%0A"),
         ("张三", "%E5%BC%A0%E4%B8%89"),
         ("!$'()*,-./_~", "!$'()*,-./_~"),
@@ -117,7 +120,9 @@ def test_inbound_call_events_carry_the_captured_header_names(
     assert mine.names[:13] == CORE
 
 
-@pytest.mark.parametrize("event_name", ["CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE"])
+@pytest.mark.parametrize(
+    "event_name", ["CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE"]
+)
 def test_api_originated_bridged_leg_carries_the_captured_header_names(
     sim, events_client, event_name
 ):
@@ -165,10 +170,15 @@ def test_json_events_use_string_members_and_the_inner_body(sim, client):
     assert text.startswith('{"Event-Name":"BACKGROUND_JOB","Core-UUID":"')
     assert text.endswith('"Content-Length":"25","_body":"-ERR USER_NOT_REGISTERED\\n"}')
     captured = next(
-        f for f in capture_frames("b2_bgapi_originate_json.raw") if f.content_type == "text/event-json"
+        f
+        for f in capture_frames("b2_bgapi_originate_json.raw")
+        if f.content_type == "text/event-json"
     )
     assert list(json.loads(frame.body)) == list(json.loads(captured.body))
-    assert frame.headers == {"Content-Length": str(len(frame.body)), "Content-Type": "text/event-json"}
+    assert frame.headers == {
+        "Content-Length": str(len(frame.body)),
+        "Content-Type": "text/event-json",
+    }
 
 
 def test_plain_background_job_nests_the_body_after_an_inner_content_length(sim, client):

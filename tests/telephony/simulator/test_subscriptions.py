@@ -89,7 +89,8 @@ def test_register_event_carries_the_captured_headers(sim, client):
     sim.register_endpoint("1500", display_name="Agent 1500")
     event = client.wait_event(lambda e: True)
     captured = next(
-        e for e in capture_events("g1_xml_curl_esl.raw")
+        e
+        for e in capture_events("g1_xml_curl_esl.raw")
         if e.get("Event-Subclass") == "sofia::register"
     )
     assert event.names == captured.names
@@ -196,3 +197,22 @@ def test_sendevent_broadcasts_a_custom_event(sim):
     assert b"\nFx-Header: hello%20world\n" in listener.received
     sender.close()
     listener.close()
+
+
+def test_unsubscribed_events_still_use_up_event_sequence_numbers(sim, client):
+    # given a client that only wants CHANNEL_CREATE
+    client.command("event plain CHANNEL_CREATE")
+
+    def two_calls(simulator):
+        return [
+            simulator.place_inbound_call(caller="5551000", destination="4001"),
+            simulator.place_inbound_call(caller="5551001", destination="4001"),
+        ]
+
+    # when two calls arrive in the same instant
+    sim.call(two_calls, sim.simulator)
+    first = client.wait_event(lambda e: True)
+    second = client.wait_event(lambda e: True)
+    # then the numbers in between belong to the first call's CALLSTATE/STATE events and the
+    # second call's two CS_NEW/CS_INIT states, as FreeSWITCH would have numbered them
+    assert second.sequence - first.sequence == 6

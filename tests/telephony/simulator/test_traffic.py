@@ -40,7 +40,10 @@ def test_caller_pool_mixes_formats_and_is_reproducible():
     assert numbers == [pool_b.next() for _ in range(400)]
     assert first[0] == numbers[0]
     kinds = {
-        kind for number in numbers for kind, pattern in FORMATS.items() if re.fullmatch(pattern, number)
+        kind
+        for number in numbers
+        for kind, pattern in FORMATS.items()
+        if re.fullmatch(pattern, number)
     }
     assert kinds == set(FORMATS)
 
@@ -69,14 +72,18 @@ def test_planned_calls_draw_from_the_profile():
 
 def test_generator_places_the_configured_number_of_calls_and_registers_agents():
     async def scenario():
-        simulator = Simulator(
-            SimulatorConfig(port=0, heartbeat_interval=0, playback_seconds=0.01)
-        )
+        simulator = Simulator(SimulatorConfig(port=0, heartbeat_interval=0, playback_seconds=0.01))
         await simulator.start()
         generator = TrafficGenerator(
             simulator,
             TrafficProfile(rate=500.0, arrival="fixed", count=20, talk_time=(60, 60), seed=5),
-            AgentProfile(count=4, first_extension=2001, answer_after=(0.01, 0.02), no_answer_ratio=0.5, seed=5),
+            AgentProfile(
+                count=4,
+                first_extension=2001,
+                answer_after=(0.01, 0.02),
+                no_answer_ratio=0.5,
+                seed=5,
+            ),
         )
         endpoints = generator.register_agents()
         stats = await generator.run()

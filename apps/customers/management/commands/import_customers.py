@@ -40,8 +40,7 @@ class Command(BaseCommand):
             self.stdout.write(f"row {issue.row}\t{issue.field}\t{issue.reason}")
         self.stdout.write(
             f"rows {report.total_rows}, created {report.created}, updated {report.updated}, "
-            f"skipped {report.skipped}, "
-            + ("imported" if report.committed else "NOTHING imported")
+            f"skipped {report.skipped}, " + ("imported" if report.committed else "NOTHING imported")
         )
         if report.errors and not report.committed and not report.dry_run:
             raise CommandError("Invalid rows: nothing was imported (see --skip-invalid).")

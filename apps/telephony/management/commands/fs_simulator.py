@@ -25,4 +25,4 @@ class Command(BaseCommand):
             plan = cli.plan_from_options(options, debug=settings.DEBUG)
         except cli.ConfigError as error:
             raise CommandError(str(error)) from error
-        cli.run(plan, log=lambda line: self.stdout.write(line))
+        cli.run(plan, log=self.stdout.write)

@@ -1,0 +1,127 @@
+"""Browser pushes from the telephony event process, off the path that commits events.
+
+Each commit of the event process may owe agents' consoles a few messages (their leg rang, was
+answered, hung up...). Sending them inline would make the next batch wait for Redis, and
+``async_to_sync`` under gevent builds a new event loop, thread and Redis connection pool per call.
+``PushSender`` keeps one event loop in one greenlet for the life of the process, takes messages
+from a bounded queue (a browser update is best effort: beyond ``max_pending`` the oldest are
+dropped and the console catches up with its ``resync``) and sends them with bounded concurrency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import gevent
+import gevent.event
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+Push = tuple[str, str, dict[str, Any]]
+
+
+@dataclass
+class PushStats:
+    """Counters of a ``PushSender`` (cumulative)."""
+
+    submitted: int = 0
+    sent: int = 0
+    failed: int = 0
+    dropped: int = 0
+    lags: list[float] = field(default_factory=list)
+    max_lag_samples: int = 200_000
+
+
+class PushSender:
+    """Send group messages through the channel layer from one long-lived event loop."""
+
+    def __init__(self, *, max_pending: int = 20_000, concurrency: int = 10) -> None:
+        self.max_pending = max_pending
+        self.concurrency = concurrency
+        self.stats = PushStats()
+        self._queue: deque[tuple[float, Push]] = deque()
+        self._wake = gevent.event.Event()
+        self._idle = gevent.event.Event()
+        self._idle.set()
+        self._stopping = False
+        self._greenlet: gevent.Greenlet | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self) -> None:
+        """Start the sending greenlet."""
+        self._greenlet = gevent.spawn(self._run)
+
+    def submit(self, pushes: list[Push]) -> None:
+        """Queue messages; never blocks (drops the oldest beyond ``max_pending``)."""
+        now = time.monotonic()
+        for push in pushes:
+            if len(self._queue) >= self.max_pending:
+                self._queue.popleft()
+                self.stats.dropped += 1
+            self._queue.append((now, push))
+        self.stats.submitted += len(pushes)
+        if pushes:
+            self._idle.clear()
+            self._wake.set()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until every queued message was sent (or failed)."""
+        return self._idle.wait(timeout)
+
+    def stop(self, *, timeout: float = 5.0) -> None:
+        """Send what is queued (up to ``timeout``), then stop."""
+        self._stopping = True
+        self._wake.set()
+        if self._greenlet is not None:
+            self._greenlet.join(timeout=timeout)
+            self._greenlet.kill()
+        if self._loop is not None:
+            self._loop.close()
+            self._loop = None
+
+    def _run(self) -> None:
+        layer = get_channel_layer()
+        self._loop = asyncio.new_event_loop()
+        while True:
+            if not self._queue:
+                self._idle.set()
+                if self._stopping:
+                    return
+                self._wake.clear()
+                self._wake.wait(1.0)
+                continue
+            batch = [self._queue.popleft() for _ in range(min(len(self._queue), 500))]
+            if layer is None:
+                continue
+            try:
+                self._loop.run_until_complete(self._send(layer, batch))
+            except Exception:  # a push failure must never stop the sender
+                logger.exception("telephony pushes failed")
+                self.stats.failed += len(batch)
+
+    async def _send(self, layer: Any, batch: list[tuple[float, Push]]) -> None:
+        semaphore = asyncio.Semaphore(self.concurrency)
+        stats = self.stats
+
+        async def send(queued_at: float, push: Push) -> None:
+            group, message_type, payload = push
+            async with semaphore:
+                try:
+                    await layer.group_send(
+                        group, {"type": "broadcast", "message": {"type": message_type, **payload}}
+                    )
+                except Exception as error:  # noqa: BLE001  (best effort, counted)
+                    stats.failed += 1
+                    logger.warning("realtime push to %s failed: %s", group, error)
+                    return
+            stats.sent += 1
+            if len(stats.lags) < stats.max_lag_samples:
+                stats.lags.append(time.monotonic() - queued_at)
+
+        await asyncio.gather(*(send(queued_at, push) for queued_at, push in batch))

@@ -1,0 +1,244 @@
+#!/usr/bin/env python
+"""Event ingest end to end: simulator -> event process -> PostgreSQL and the channel layer.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/cc_telephony_bench \\
+        .venv/bin/python bench/event_ingest.py [--rate 500] [--seconds 10] [--agents 50]
+
+The FreeSWITCH simulator runs in a child process (its CPU is not ours) and generates calls at
+``--rate`` per second: each caller dials one of ``--agents`` DIDs whose dialplan answers, sets
+``cc_queue`` and bridges to that agent's registered phone; the phone answers after 0.2 s, the
+call talks 1-2 s and hangs up. This process is the event process itself, as ``manage.py
+telephony_events`` runs it: gevent monkey-patched first, one ``NodeIngest`` (ESL reader ->
+bounded buffer -> batching writer) writing Call/CallLeg/CDR rows to PostgreSQL and pushing the
+agents' legs to their Channels groups (Redis) after each commit.
+
+Prints: events/s ingested (first arrival to last commit), calls/legs/CDRs written, the lag
+from an event's arrival at the reader to the commit of its batch (p50/p99/max), batches and
+their sizes, pushes sent, and the CPU this process used. Creates and migrates the database
+when missing. Target (issue #3): 500 new calls/s (~6,000 events/s) with p99 lag < 1 s.
+"""
+
+import sys
+
+if "--serve" not in sys.argv:
+    # The event process patches before Django, psycopg or redis import socket (as
+    # manage.py telephony_events does); the simulator child is plain asyncio.
+    from gevent import monkey
+
+    monkey.patch_all()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DIDS_FROM = 4001
+EXTENSIONS_FROM = 1001
+
+
+def serve(options: argparse.Namespace) -> None:
+    """Child process: run the simulator; start the traffic when told on stdin."""
+    import asyncio
+
+    from apps.telephony.simulator import (
+        AgentProfile,
+        Answer,
+        Bridge,
+        CallerPool,
+        SetVar,
+        Simulator,
+        SimulatorConfig,
+        TrafficGenerator,
+        TrafficProfile,
+    )
+
+    async def main() -> None:
+        simulator = Simulator(
+            SimulatorConfig(port=0, heartbeat_interval=20, playback_seconds=0.5,
+                            max_sessions=100_000)
+        )
+        port = await simulator.start()
+        dids = [str(DIDS_FROM + index) for index in range(options.agents)]
+        for index, did in enumerate(dids):
+            simulator.set_route(
+                did,
+                [Answer(), SetVar("cc_queue", "sales"),
+                 Bridge(f"user/{EXTENSIONS_FROM + index}", timeout=10)],
+            )
+        generator = TrafficGenerator(
+            simulator,
+            TrafficProfile(
+                rate=options.rate, arrival="fixed", duration=options.seconds, dids=dids,
+                talk_time=(1.0, 2.0), ivr_choices=("",), callers=CallerPool(seed=1), seed=1,
+            ),
+            AgentProfile(count=options.agents, first_extension=EXTENSIONS_FROM,
+                         answer_after=(0.2, 0.2), seed=1),
+        )
+        generator.register_agents()
+        print(port, flush=True)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, sys.stdin.readline)
+        started = time.perf_counter()
+        stats = await generator.run()
+        elapsed = time.perf_counter() - started
+        await asyncio.sleep(4.0)  # let the last calls talk and hang up
+        print(json.dumps({"calls": stats.calls_placed, "elapsed": elapsed}), flush=True)
+        await loop.run_in_executor(None, sys.stdin.readline)
+        await simulator.stop()
+
+    asyncio.run(main())
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "callcenter.settings.dev")
+    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cc_telephony_bench")
+    # Keep the bench's Redis traffic away from the demo's databases.
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/3")
+    os.environ.setdefault("CHANNEL_LAYER_URL", "redis://127.0.0.1:6379/4")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.utils import OperationalError
+
+    try:
+        connection.ensure_connection()
+    except OperationalError:
+        import psycopg
+
+        settings_db = connection.settings_dict
+        with psycopg.connect(
+            host=settings_db["HOST"], port=settings_db["PORT"] or 5432,
+            user=settings_db["USER"], dbname="postgres", autocommit=True,
+        ) as admin:
+            admin.execute(f'CREATE DATABASE "{settings_db["NAME"]}"')
+    call_command("migrate", verbosity=0)
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def drive(options: argparse.Namespace) -> None:
+    """Parent process: the event process under measurement."""
+    _setup_django()
+    import gevent
+    from django.db import transaction
+
+    from apps.accounts.models import Agent, Team, User
+    from apps.telephony.event_process import NodeIngest
+    from apps.telephony.models import Call, CallLeg, Cdr, FreeswitchNode
+
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--rate", str(options.rate),
+         "--seconds", str(options.seconds), "--agents", str(options.agents)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    port = int(child.stdout.readline())
+
+    with transaction.atomic():
+        Call.objects.all().delete()
+        FreeswitchNode.objects.filter(name="bench").delete()
+        node = FreeswitchNode.objects.create(
+            name="bench", host="127.0.0.1", port=port, password="ClueCon"
+        )
+        team, _ = Team.objects.get_or_create(name="Bench team")
+        for index in range(options.agents):
+            extension = str(EXTENSIONS_FROM + index)
+            if not Agent.objects.filter(extension=extension).exists():
+                user = User.objects.create(username=f"bench-agent-{extension}")
+                Agent.objects.create(user=user, team=team, extension=extension)
+
+    ingest = NodeIngest(node, batch_size=options.batch_size,
+                        batch_wait=options.batch_wait_ms / 1000, buffer_size=100_000)
+    ingest.start()
+    if not ingest.connection.wait_until_up(10):
+        raise SystemExit("could not connect to the simulator")
+    ingest.wait_idle(30)
+    ingest.stats.lags.clear()
+    received_before = ingest.stats.received
+    ingested_before = ingest.stats.ingested
+
+    cpu_before = _cpu_seconds()
+    first_arrival = None
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    started = time.monotonic()
+    summary_line = gevent.spawn(child.stdout.readline)
+    while not summary_line.ready() or ingest.pending:
+        if first_arrival is None and ingest.stats.received > received_before:
+            first_arrival = time.monotonic()
+        gevent.sleep(0.05)
+    ingest.wait_idle(60)
+    finished = time.monotonic()
+    ingest.push_sender.wait_idle(60)
+    pushed = time.monotonic()
+    cpu = _cpu_seconds() - cpu_before
+    summary = json.loads(summary_line.get())
+    batches = ingest.stats.batches
+    stats = ingest.stats
+    ingested = stats.ingested - ingested_before
+    lags = stats.lags
+    ingest.stop()
+    child.stdin.write("stop\n")
+    child.stdin.flush()
+    child.wait(10)
+
+    window = finished - (first_arrival or started)
+    calls = Call.objects.filter(node=node).count()
+    legs = CallLeg.objects.filter(node=node).count()
+    cdrs = Cdr.objects.filter(node=node).count()
+    print(f"calls placed (simulator) : {summary['calls']} in {summary['elapsed']:.2f} s "
+          f"({summary['calls'] / summary['elapsed']:.0f} calls/s, target {options.rate:g})")
+    print(f"events ingested          : {ingested} in {window:.2f} s -> "
+          f"{ingested / window:.0f} events/s ({ingested / max(summary['calls'], 1):.1f}/call), "
+          f"dropped {stats.dropped}")
+    print(f"rows written             : {calls} calls, {legs} legs, {cdrs} CDRs "
+          f"(ended calls {Call.objects.filter(node=node, state='ended').count()})")
+    print(f"batches                  : {batches} (mean {ingested / max(batches, 1):.0f} events)")
+    push_stats = ingest.push_sender.stats
+    print(f"channel-layer pushes     : {push_stats.sent} sent in {pushed - (first_arrival or started):.2f} s, "
+          f"{push_stats.failed} failed, {push_stats.dropped} dropped")
+    if push_stats.lags:
+        print(f"push lag commit->sent(ms): p50 {_percentile(push_stats.lags, 0.5) * 1000:.0f}  "
+              f"p99 {_percentile(push_stats.lags, 0.99) * 1000:.0f}")
+    if lags:
+        print(f"lag arrival->commit (ms) : p50 {_percentile(lags, 0.5) * 1000:.0f}  "
+              f"p99 {_percentile(lags, 0.99) * 1000:.0f}  max {max(lags) * 1000:.0f}")
+    print(f"event process CPU        : {cpu:.1f} s over {window:.1f} s "
+          f"({100 * cpu / window:.0f} % of one core)")
+    print(f"load average             : {os.getloadavg()[0]:.2f} (2 cores shared)")
+
+
+def main() -> None:
+    """Parse options and run the event process or the simulator child."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=500.0, help="new calls per second")
+    parser.add_argument("--seconds", type=float, default=10.0, help="how long to generate")
+    parser.add_argument("--agents", type=int, default=50, help="agent phones (and DIDs)")
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--batch-wait-ms", type=int, default=50)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.serve:
+        serve(options)
+    else:
+        drive(options)
+
+
+if __name__ == "__main__":
+    main()

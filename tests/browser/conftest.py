@@ -1,0 +1,57 @@
+"""Browser tests drive Debian's Chromium (never `playwright install`) against the running suite.
+
+They use committed data (transactional tests) because the suite's processes read the test
+database over their own connections; the processes are started per test, after the data.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.browser import harness
+
+
+@pytest.fixture(autouse=True)
+def _sync_orm_beside_playwright(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread between calls; the ORM calls the
+    # test makes in between are still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not os.path.exists(harness.CHROMIUM):
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = harness.launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def database_name(transactional_db) -> str:
+    from django.db import connection
+
+    return connection.settings_dict["NAME"]
+
+
+@pytest.fixture
+def processes():
+    """Collect the suite's processes of one test and stop them (before the data is flushed)."""
+    started: list[harness.Process] = []
+    yield started
+    for process in reversed(started):
+        process.stop()
+
+
+def login(page, base_url: str, username: str, path: str = "/console/") -> None:  # type: ignore[no-untyped-def]
+    """Log in through the login form and open ``path``."""
+    page.goto(f"{base_url}/accounts/login/?next={path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "test-password")
+    page.click("form.login-form button[type=submit]")
+    page.wait_for_url(f"{base_url}{path}")

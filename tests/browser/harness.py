@@ -1,0 +1,169 @@
+"""The running suite for browser tests: the web (ASGI), the telephony event process and a Celery
+worker as subprocesses against the test database, the FreeSWITCH simulator in a thread, and a
+stand-in SIP-over-WebSocket server for the softphone."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--autoplay-policy=no-user-gesture-required",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate: Callable[[], bool], *, timeout: float, what: str) -> None:
+    """Poll until ``predicate()`` (a readiness check, not a test assertion) or fail."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not ready after {timeout} s")
+        time.sleep(0.05)
+
+
+class Process:
+    """A subprocess with its output in test-artifacts/<name>.log."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.name = name
+        self.log_path = ARTIFACTS / f"{name}.log"
+        self.log = self.log_path.open("wb")
+        self.popen = subprocess.Popen(
+            args, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def stop(self) -> None:
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait(5)
+        self.log.close()
+
+
+def suite_env(database_name: str, **extra: str) -> dict[str, str]:
+    """Return the environment of the suite's processes: the test settings and databases."""
+    env = dict(os.environ)
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "callcenter.settings.test",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database_name}",
+        "DB_CONN_MAX_AGE": "0",
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    })
+    return env
+
+
+def start_web(env: dict[str, str]) -> tuple[Process, str]:
+    """Start uvicorn with the ASGI application (static files served); return it and its URL."""
+    port = free_port()
+    process = Process(
+        "web",
+        [sys.executable, "-m", "uvicorn", "tests.browser.asgi_app:application",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        if not process.alive():
+            raise RuntimeError(f"web exited:\n{process.output()}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/accounts/login/", timeout=1) as response:  # noqa: S310
+                return response.status == 200
+        except OSError:
+            return False
+
+    wait_for(up, timeout=30, what="web")
+    return process, base_url
+
+
+def start_event_process(env: dict[str, str], connected: Callable[[], bool]) -> Process:
+    """Start the telephony event process; return once it is connected to the switch."""
+    process = Process(
+        "telephony-events",
+        [sys.executable, "manage.py", "telephony_events", "--batch-wait-ms", "10"],
+        env,
+    )
+
+    def up() -> bool:
+        if not process.alive():
+            raise RuntimeError(f"event process exited:\n{process.output()}")
+        return connected()
+
+    wait_for(up, timeout=30, what="telephony event process")
+    return process
+
+
+def start_worker(env: dict[str, str]) -> Process:
+    """Start one gevent Celery worker for every queue the call flow uses."""
+    process = Process(
+        "celery",
+        [sys.executable, "-m", "celery", "-A", "callcenter", "worker",
+         "-Q", "telephony,realtime,default", "-P", "gevent", "-c", "20",
+         "--without-heartbeat", "--without-mingle", "--without-gossip", "-l", "info",
+         "-n", f"browser-{os.getpid()}@%h"],
+        env,
+    )
+
+    def up() -> bool:
+        if not process.alive():
+            raise RuntimeError(f"celery exited:\n{process.output()}")
+        return " ready." in process.output()
+
+    wait_for(up, timeout=60, what="celery worker")
+    return process
+
+
+def launch_chromium(playwright):  # type: ignore[no-untyped-def]
+    """Launch Debian's Chromium headless with the flags the WebRTC fixtures were recorded with."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+
+
+def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Save a screenshot of a key moment under test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

@@ -1,0 +1,175 @@
+"""The console's reactions to telephony domain events: the screen-pop on the agent's ringing
+and answered leg, call-control outcomes, and queue statistics when a line changes."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from apps.console import protocol
+from apps.core.realtime import agent_group, queue_group
+from apps.telephony import domain_events
+from apps.telephony.domain_events import CallEvent
+from tests.console.conftest import make_call
+from tests.customers.factories import customer_with_phone
+
+pytestmark = pytest.mark.django_db
+
+
+def _event(kind: str, **fields) -> CallEvent:
+    return CallEvent(kind=kind, node="fs1", occurred_at=timezone.now(), **fields)
+
+
+@pytest.mark.parametrize(
+    ("kind", "phase"), [("call.ringing", "offer"), ("call.answered", "answer")]
+)
+def test_the_agents_leg_pops_the_screen(cast, node, support_queue, listen, kind, phase):  # noqa: PLR0917
+    customer = customer_with_phone("+8613812345678", name="Wang Fang", vip_tier="gold")
+    live = make_call(node, cast.agent_a1)
+    listener = listen(agent_group(cast.agent_a1.pk))
+    occurred = timezone.now()
+    domain_events.publish(
+        CallEvent(
+            kind=kind,
+            node="fs1",
+            occurred_at=occurred,
+            call_id=live.call.pk,
+            call_uuid=live.call.uuid,
+            leg_uuid=live.agent_leg.uuid,
+            leg_role="agent",
+            agent_id=cast.agent_a1.pk,
+        )
+    )
+    pushed = listener.receive_type("screen_pop")
+    assert pushed["phase"] == phase
+    assert pushed["agent_id"] == cast.agent_a1.pk
+    assert pushed["leg_uuid"] == live.agent_leg.uuid
+    assert pushed["event_at"] == occurred.isoformat()
+    assert pushed["call"]["id"] == live.call.pk
+    assert pushed["customer"]["id"] == customer.pk
+    assert pushed["customer"]["vip_tier"] == "gold"
+
+
+def test_legs_of_callers_do_not_pop_a_screen(cast, node, support_queue, listen):
+    live = make_call(node, cast.agent_a1)
+    listener = listen(agent_group(cast.agent_a1.pk))
+    domain_events.publish(
+        _event(
+            "call.ringing",
+            call_id=live.call.pk,
+            call_uuid=live.call.uuid,
+            leg_uuid=live.caller_leg.uuid,
+            leg_role="caller",
+        )
+    )
+    listener.assert_nothing()
+
+
+@pytest.mark.parametrize(
+    ("kind", "error_code", "expected_type", "reason"),
+    [
+        ("command.failed", "NO_SUCH_CHANNEL", "control.failed", "The other party has hung up."),
+        (
+            "command.failed",
+            "USER_BUSY",
+            "control.failed",
+            "The transfer target is busy or declined the call.",
+        ),
+        ("command.succeeded", "", "control.succeeded", None),
+    ],
+)
+def test_console_command_outcomes_reach_the_agent(  # noqa: PLR0917
+    cast, listen, kind, error_code, expected_type, reason
+):
+    key = protocol.command_key(
+        agent_id=cast.agent_a1.pk, call_id=42, action="consult", request_id="abcd-1234-efgh"
+    )
+    listener = listen(agent_group(cast.agent_a1.pk))
+    domain_events.publish(
+        _event(
+            kind,
+            call_id=42,
+            data={
+                "command_id": 5,
+                "kind": "attended_transfer",
+                "idempotency_key": key,
+                "error_code": error_code,
+                "error_message": "-ERR",
+            },
+        )
+    )
+    pushed = listener.receive()
+    assert pushed["type"] == expected_type
+    assert (pushed["call_id"], pushed["action"], pushed["request_id"], pushed["command_id"]) == (
+        42,
+        "consult",
+        "abcd-1234-efgh",
+        5,
+    )
+    assert pushed.get("reason") == reason
+
+
+def test_other_components_commands_are_not_reported(cast, listen):
+    listener = listen(agent_group(cast.agent_a1.pk))
+    domain_events.publish(
+        _event(
+            "command.failed",
+            data={
+                "idempotency_key": "routing:offer:abc:agent",
+                "kind": "originate",
+                "error_code": "X",
+            },
+        )
+    )
+    listener.assert_nothing()
+
+
+def test_a_caller_joining_the_line_refreshes_the_queue_figures(
+    cast, node, support_queue, listen, monkeypatch
+):
+    from apps.routing.models import WaitingCall
+
+    enqueued = timezone.now() - timezone.timedelta(seconds=30)
+    WaitingCall.objects.create(
+        queue=support_queue,
+        call_uuid="waiting-1",
+        enqueued_at=enqueued,
+        rank_at=enqueued,
+        state_changed_at=enqueued,
+    )
+    listener = listen(queue_group(support_queue.pk))
+    domain_events.publish(
+        _event(
+            "call.parked",
+            call_uuid="waiting-1",
+            leg_uuid="waiting-1",
+            leg_role="caller",
+            data={"queue": "support"},
+        )
+    )
+    pushed = listener.receive()
+    assert pushed["type"] == "queue.stats"
+    assert (pushed["queue_id"], pushed["waiting"], pushed["oldest_enqueued_at"]) == (
+        support_queue.pk,
+        1,
+        enqueued.isoformat(),
+    )
+    assert pushed["longest_wait_seconds"] >= 30
+    # changes within the next second are folded into one push a second later
+    later = []
+    monkeypatch.setattr(
+        "apps.console.tasks.push_queue_stats.apply_async",
+        lambda args, countdown: later.append((args, countdown)),
+    )
+    for uuid in ("waiting-2", "waiting-3"):
+        domain_events.publish(
+            _event(
+                "call.parked",
+                call_uuid=uuid,
+                leg_uuid=uuid,
+                leg_role="caller",
+                data={"queue": "support"},
+            )
+        )
+    listener.assert_nothing()
+    assert later == [([support_queue.pk], 1.0)]
