@@ -28,6 +28,7 @@ import multiprocessing
 import os
 import random
 import secrets
+import socket
 import statistics
 import subprocess
 import sys
@@ -375,12 +376,20 @@ def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Pop
     return server
 
 
-def wait_ready(port: int, token: str, timeout: float = 90) -> None:
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_ready(server: subprocess.Popen, port: int, token: str, timeout: float = 90) -> None:
     import urllib3
 
     deadline = time.monotonic() + timeout
     pool = urllib3.HTTPConnectionPool("127.0.0.1", port, retries=False)
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"uvicorn exited with {server.returncode}")
         try:
             response = pool.request(
                 "GET",
@@ -463,7 +472,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="concurrent client processes")
     parser.add_argument("--client-requests", type=int, default=1500)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=0, help="default: a free loopback port")
     parser.add_argument("--timeline-samples", type=int, default=3000)
     options = parser.parse_args()
     if options.database in ("callcenter", "postgres"):
@@ -496,15 +505,16 @@ def main() -> None:
 
     connection.close()
 
+    port = options.port or free_port()
     print(
-        f"\nuvicorn on 127.0.0.1:{options.port}, {options.workers} workers, settings prod "
+        f"\nuvicorn on 127.0.0.1:{port}, {options.workers} workers, settings prod "
         f"(real HTTP on loopback, clients in separate processes, {os.cpu_count()} cores)"
     )
-    server = start_server(env, options.port, options.workers)
+    server = start_server(env, port, options.workers)
     try:
-        wait_ready(options.port, token)
+        wait_ready(server, port, token)
         run_clients(  # warm every worker's database connection and caches
-            options.port,
+            port,
             token,
             clients=max(options.workers, 1),
             requests=300,
@@ -512,7 +522,7 @@ def main() -> None:
             seed=99,
         )
         latencies, statuses, elapsed = run_clients(
-            options.port,
+            port,
             token,
             clients=1,
             requests=options.requests,
@@ -521,7 +531,7 @@ def main() -> None:
         )
         report("lookup by phone, 1 client (sequential):", latencies, statuses, elapsed)
         latencies, statuses, elapsed = run_clients(
-            options.port,
+            port,
             token,
             clients=options.clients,
             requests=options.client_requests,

@@ -23,6 +23,7 @@ How FreeSWITCH behaves (shared/fixtures/httapi/README.md) shapes the documents:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 import time
@@ -32,6 +33,7 @@ from typing import Any, Protocol
 
 from django.core import signing
 
+from apps.core.crypto import decrypt_text, encrypt_text
 from apps.ivr import documents
 from apps.ivr.conf import ivr_setting
 from apps.ivr.documents import INPUT_NAME, STATE_PARAM, VOICEMAIL_NAME, bind, tag
@@ -106,13 +108,13 @@ class CallState:
             "q": self.seq,
             "b": str(self.budget).zfill(BUDGET_WIDTH),
             "t": self.started_ms,
-            "d": self.did,
-            "k": self.caller,
         }
         if self.attrs:
             payload["a"] = self.attrs
         if self.vars:
-            payload["x"] = self.vars
+            # Collected entries (order numbers, account numbers...) pass through FreeSWITCH:
+            # encrypted (AES-256-GCM), not only signed, so its logs never show them.
+            payload["x"] = encrypt_text(json.dumps(self.vars, separators=(",", ":")))
         if self.outcome:
             payload["o"] = self.outcome
         if self.ended:
@@ -133,18 +135,35 @@ class CallState:
                 invalid=int(invalid),
                 language=str(payload.get("l", "")),
                 attrs=dict(payload.get("a", {})),
-                vars=dict(payload.get("x", {})),
+                vars=_decrypt_vars(payload.get("x")),
                 steps=int(payload.get("s", 0)),
                 seq=int(payload.get("q", 0)),
                 budget=int(payload.get("b", 0)),
                 started_ms=int(payload.get("t", 0)),
                 outcome=str(payload.get("o", "")),
                 ended=bool(payload.get("e")),
-                did=str(payload.get("d", "")),
-                caller=str(payload.get("k", "")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise StateRefused("malformed state") from exc
+
+
+def _decrypt_vars(blob: object) -> dict[str, str]:
+    if not blob:
+        return {}
+    try:
+        values = json.loads(decrypt_text(str(blob)))
+    except Exception as exc:
+        raise StateRefused("undecryptable state") from exc
+    if not isinstance(values, dict):
+        raise StateRefused("malformed state")
+    return {str(name): str(value) for name, value in values.items()}
+
+
+def caller_facts(fields: Mapping[str, str]) -> tuple[str, str]:
+    """Return (caller number, dialled number) of a request: FreeSWITCH sends them every time."""
+    caller = fields.get("Caller-Caller-ID-Number") or fields.get("Caller-ANI", "")
+    did = fields.get("cc_did") or fields.get("Caller-Destination-Number", "")
+    return caller, did
 
 
 def state_sign(state: CallState) -> str:
@@ -163,6 +182,13 @@ def state_load(token: str, session_id: str) -> CallState:
     state = CallState.from_payload(payload)
     if not session_id or state.call != session_id:
         raise StateRefused("the state belongs to another call")
+    return state
+
+
+def state_load_for(fields: Mapping[str, str], token: str) -> CallState:
+    """Return the request's state with the caller facts of the request filled in."""
+    state = state_load(token, fields.get("session_id", ""))
+    state.caller, state.did = caller_facts(fields)
     return state
 
 
@@ -244,7 +270,7 @@ def httapi_step(step: StepInput, effects: Effects) -> StepOutput:
     if not token:
         return _on_first_request(step, effects, session_id)
     try:
-        state = state_load(token, session_id)
+        state = state_load_for(fields, token)
     except StateRefused as exc:
         logger.warning("httapi state refused for session %s: %s", session_id, exc)
         return StepOutput(
@@ -297,7 +323,7 @@ def _on_first_request(step: StepInput, effects: Effects, session_id: str) -> Ste
     from apps.ivr.models import FlowVersion
 
     fields = step.fields
-    did = fields.get("cc_did") or fields.get("Caller-Destination-Number", "")
+    caller, did = caller_facts(fields)
     version_id = step.version_override
     if version_id is None:
         version_id = live_version_for_number(did)
@@ -317,7 +343,7 @@ def _on_first_request(step: StepInput, effects: Effects, session_id: str) -> Ste
         language=graph.default_language,
         started_ms=now_ms(step.now),
         did=did,
-        caller=fields.get("Caller-Caller-ID-Number") or fields.get("Caller-ANI", ""),
+        caller=caller,
     )
     state.path = effects.path_start(state=state, graph=graph, now=step.now)
     run = Run(graph, state, step, effects)
@@ -331,7 +357,7 @@ def _on_exiting(step: StepInput, effects: Effects, session_id: str) -> StepOutpu
     if not token:
         return StepOutput(document=documents.exit_ack_document())
     try:
-        state = state_load(token, session_id)
+        state = state_load_for(step.fields, token)
     except StateRefused as exc:
         return StepOutput(document=documents.exit_ack_document(), refused=str(exc))
     events: list[StepEvent] = []

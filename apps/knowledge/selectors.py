@@ -42,7 +42,8 @@ def user_may_see_internal(actor: User) -> bool:
 
 def article_list_visible(*, actor: User) -> QuerySet[Article]:
     """Return the articles the actor may read."""
-    articles = Article.objects.select_related("group", "group__category")
+    # The search vector (kilobytes, stored out of line) is never read in Python.
+    articles = Article.objects.select_related("group", "group__category").defer("search_vector")
     if not user_may_read_articles(actor):
         return articles.none()
     if user_may_edit_articles(actor):

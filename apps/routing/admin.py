@@ -112,9 +112,9 @@ class QueueSkillFormSet(BaseInlineFormSet):
             requirements[data["skill"].pk] = data["min_level"]
         team_ids = getattr(self.instance, "_routing_team_ids", None)
         if team_ids is None:
-            team_ids = list(self.instance.teams.values_list("pk", flat=True)) if (
-                self.instance.pk
-            ) else []
+            team_ids = (
+                list(self.instance.teams.values_list("pk", flat=True)) if (self.instance.pk) else []
+            )
         message = validate_queue_staffable(requirements=requirements, team_ids=team_ids)
         if message:
             raise ValidationError(message)
@@ -178,12 +178,30 @@ class QueueAdminForm(forms.ModelForm):
     class Meta:
         model = Queue
         fields = [
-            "name", "slug", "is_active", "teams", "priority", "strategy", "sticky_window_seconds",
-            "ring_timeout_seconds", "wrap_up_seconds", "service_level_percent",
-            "service_level_seconds", "max_wait_seconds", "max_size", "short_abandon_seconds",
-            "default_handle_seconds", "callback_max_attempts", "business_hours", "music_on_hold",
-            "announce_interval_seconds", "announcement", "closed_action", "closed_target",
-            "full_action", "full_target",
+            "name",
+            "slug",
+            "is_active",
+            "teams",
+            "priority",
+            "strategy",
+            "sticky_window_seconds",
+            "ring_timeout_seconds",
+            "wrap_up_seconds",
+            "service_level_percent",
+            "service_level_seconds",
+            "max_wait_seconds",
+            "max_size",
+            "short_abandon_seconds",
+            "default_handle_seconds",
+            "callback_max_attempts",
+            "business_hours",
+            "music_on_hold",
+            "announce_interval_seconds",
+            "announcement",
+            "closed_action",
+            "closed_target",
+            "full_action",
+            "full_target",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -229,8 +247,15 @@ class ErlangCForm(forms.Form):
 @admin.register(Queue)
 class QueueAdmin(admin.ModelAdmin):
     form = QueueAdminForm
-    list_display = ("name", "slug", "is_active", "strategy", "priority", "service_level",
-                    "waiting_now")
+    list_display = (
+        "name",
+        "slug",
+        "is_active",
+        "strategy",
+        "priority",
+        "service_level",
+        "waiting_now",
+    )
     list_filter = ("is_active", "strategy", "teams")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -238,14 +263,47 @@ class QueueAdmin(admin.ModelAdmin):
     inlines = [QueueSkillInline, OverflowRuleInline]
     fieldsets = (
         (None, {"fields": ("name", "slug", "is_active", "teams", "reviewers")}),
-        (gettext_lazy("Decisions"), {"fields": ("priority", "strategy", "sticky_window_seconds",
-                                                "ring_timeout_seconds", "wrap_up_seconds")}),
-        (gettext_lazy("Service level and limits"), {"fields": (
-            "service_level_percent", "service_level_seconds", "max_wait_seconds", "max_size",
-            "short_abandon_seconds", "default_handle_seconds", "callback_max_attempts")}),
-        (gettext_lazy("Caller experience"), {"fields": (
-            "business_hours", "music_on_hold", "announce_interval_seconds", "announcement",
-            "closed_action", "closed_target", "full_action", "full_target")}),
+        (
+            gettext_lazy("Decisions"),
+            {
+                "fields": (
+                    "priority",
+                    "strategy",
+                    "sticky_window_seconds",
+                    "ring_timeout_seconds",
+                    "wrap_up_seconds",
+                )
+            },
+        ),
+        (
+            gettext_lazy("Service level and limits"),
+            {
+                "fields": (
+                    "service_level_percent",
+                    "service_level_seconds",
+                    "max_wait_seconds",
+                    "max_size",
+                    "short_abandon_seconds",
+                    "default_handle_seconds",
+                    "callback_max_attempts",
+                )
+            },
+        ),
+        (
+            gettext_lazy("Caller experience"),
+            {
+                "fields": (
+                    "business_hours",
+                    "music_on_hold",
+                    "announce_interval_seconds",
+                    "announcement",
+                    "closed_action",
+                    "closed_target",
+                    "full_action",
+                    "full_target",
+                )
+            },
+        ),
     )
 
     @admin.display(description=gettext_lazy("service level"))
@@ -278,7 +336,11 @@ class QueueAdmin(admin.ModelAdmin):
         return custom + super().get_urls()
 
     def _render_calculator(
-        self, request: HttpRequest, form: ErlangCForm, *, queue: Queue | None,
+        self,
+        request: HttpRequest,
+        form: ErlangCForm,
+        *,
+        queue: Queue | None,
         extra: dict[str, Any] | None = None,
     ) -> HttpResponse:
         result = None
@@ -292,17 +354,26 @@ class QueueAdmin(admin.ModelAdmin):
             else:
                 for agents in range(max(result.agents - 2, 1), result.agents + 4):
                     level = erlang.service_level(
-                        traffic=result.traffic_erlangs, agents=agents,
-                        aht_seconds=data["aht_seconds"], target_seconds=data["target_seconds"],
+                        traffic=result.traffic_erlangs,
+                        agents=agents,
+                        aht_seconds=data["aht_seconds"],
+                        target_seconds=data["target_seconds"],
                     )
-                    table.append({
-                        "agents": agents,
-                        "service_level": round(level * 100, 1),
-                        "asa": round(erlang.average_speed_of_answer(
-                            traffic=result.traffic_erlangs, agents=agents,
-                            aht_seconds=data["aht_seconds"]), 1),
-                        "chosen": agents == result.agents,
-                    })
+                    table.append(
+                        {
+                            "agents": agents,
+                            "service_level": round(level * 100, 1),
+                            "asa": round(
+                                erlang.average_speed_of_answer(
+                                    traffic=result.traffic_erlangs,
+                                    agents=agents,
+                                    aht_seconds=data["aht_seconds"],
+                                ),
+                                1,
+                            ),
+                            "chosen": agents == result.agents,
+                        }
+                    )
         context = {
             **self.admin_site.each_context(request),
             "title": _("Staffing calculator (Erlang C)"),
@@ -335,7 +406,9 @@ class QueueAdmin(admin.ModelAdmin):
         if not request.GET:
             form = ErlangCForm(measured)
         return self._render_calculator(
-            request, form, queue=queue,
+            request,
+            form,
+            queue=queue,
             extra={"agents_staffed_now": selectors.queue_staffed_agents(queue)},
         )
 
@@ -414,8 +487,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AgentPresence)
 class AgentPresenceAdmin(ReadOnlyAdmin):
-    list_display = ("agent", "state", "reason", "state_since", "idle_since", "calls_handled",
-                    "missed_calls")
+    list_display = (
+        "agent",
+        "state",
+        "reason",
+        "state_since",
+        "idle_since",
+        "calls_handled",
+        "missed_calls",
+    )
     list_filter = ("state", "reason", "agent__team")
     search_fields = ("agent__extension", "agent__user__username")
     exclude = ("skill_tokens",)
@@ -427,14 +507,23 @@ class AgentPresenceAdmin(ReadOnlyAdmin):
         for presence in queryset.select_related("agent"):
             services.agent_set_state(agent=presence.agent, state="offline", actor=request.user)
             done += 1
-        self.message_user(request, _("%(count)d agents logged out.") % {"count": done},
-                          messages.SUCCESS)
+        self.message_user(
+            request, _("%(count)d agents logged out.") % {"count": done}, messages.SUCCESS
+        )
 
 
 @admin.register(WaitingCall)
 class WaitingCallAdmin(ReadOnlyAdmin):
-    list_display = ("call_uuid", "queue", "state", "caller_number", "tier", "enqueued_at",
-                    "offered_agent", "outcome")
+    list_display = (
+        "call_uuid",
+        "queue",
+        "state",
+        "caller_number",
+        "tier",
+        "enqueued_at",
+        "offered_agent",
+        "outcome",
+    )
     list_filter = ("state", "queue", "outcome", "is_callback")
     search_fields = ("call_uuid", "caller_number", "customer_ref")
     date_hierarchy = "enqueued_at"
@@ -449,8 +538,15 @@ class OfferAdmin(ReadOnlyAdmin):
 
 @admin.register(AgentStateChange)
 class AgentStateChangeAdmin(ReadOnlyAdmin):
-    list_display = ("agent", "from_state", "to_state", "reason", "at", "previous_state_seconds",
-                    "actor")
+    list_display = (
+        "agent",
+        "from_state",
+        "to_state",
+        "reason",
+        "at",
+        "previous_state_seconds",
+        "actor",
+    )
     list_filter = ("to_state", "reason", "agent__team")
     search_fields = ("agent__extension", "agent__user__username")
     date_hierarchy = "at"

@@ -69,12 +69,21 @@ def seed() -> list[str]:
         )
     CustomerTier.objects.update_or_create(
         slug="vip",
-        defaults={"name": "VIP", "priority_bonus": 50, "required_skill": skills["vip"],
-                  "required_level": 1},
+        defaults={
+            "name": "VIP",
+            "priority_bonus": 50,
+            "required_skill": skills["vip"],
+            "required_level": 1,
+        },
     )
     office, _ = BusinessHours.objects.get_or_create(name="Weekdays 08:00-20:00")
-    for weekday in (Weekday.MONDAY, Weekday.TUESDAY, Weekday.WEDNESDAY, Weekday.THURSDAY,
-                    Weekday.FRIDAY):
+    for weekday in (
+        Weekday.MONDAY,
+        Weekday.TUESDAY,
+        Weekday.WEDNESDAY,
+        Weekday.THURSDAY,
+        Weekday.FRIDAY,
+    ):
         BusinessHoursInterval.objects.get_or_create(
             calendar=office, weekday=weekday, opens=time(8), closes=time(20)
         )
@@ -83,9 +92,15 @@ def seed() -> list[str]:
     for slug, name, team_names, required, strategy, priority in QUEUES:
         queue, _ = Queue.objects.update_or_create(
             slug=slug,
-            defaults={"name": name, "strategy": strategy, "priority": priority,
-                      "announce_interval_seconds": 60, "max_wait_seconds": 900,
-                      "wrap_up_seconds": 15, "ring_timeout_seconds": 20},
+            defaults={
+                "name": name,
+                "strategy": strategy,
+                "priority": priority,
+                "announce_interval_seconds": 60,
+                "max_wait_seconds": 900,
+                "wrap_up_seconds": 15,
+                "ring_timeout_seconds": 20,
+            },
         )
         queue.teams.set([teams[team] for team in team_names if team in teams])
         for skill_slug, level in required.items():
@@ -93,21 +108,31 @@ def seed() -> list[str]:
                 queue=queue, skill=skills[skill_slug], defaults={"min_level": level}
             )
         queues[slug] = queue
-    _overflow(queues["sales"], [
-        {"after_seconds": 60, "action": OverflowAction.RELAX_LEVELS, "relax_by": 2},
-        {"after_seconds": 120, "action": OverflowAction.ADD_POOL,
-         "backup_teams": [teams["Support"]] if "Support" in teams else []},
-        {"after_seconds": 180, "action": OverflowAction.OFFER_CALLBACK},
-        {"after_seconds": 600, "action": OverflowAction.VOICEMAIL, "target": "sales"},
-    ])
-    _overflow(queues["after_sales"], [
-        {"after_seconds": 90, "action": OverflowAction.ADD_POOL,
-         "backup_queue": queues["sales"]},
-        {"after_seconds": 240, "action": OverflowAction.OFFER_CALLBACK},
-    ])
-    for agent in Agent.objects.select_related("user").filter(
-        user__username__in=AGENT_SKILLS
-    ):
+    _overflow(
+        queues["sales"],
+        [
+            {"after_seconds": 60, "action": OverflowAction.RELAX_LEVELS, "relax_by": 2},
+            {
+                "after_seconds": 120,
+                "action": OverflowAction.ADD_POOL,
+                "backup_teams": [teams["Support"]] if "Support" in teams else [],
+            },
+            {"after_seconds": 180, "action": OverflowAction.OFFER_CALLBACK},
+            {"after_seconds": 600, "action": OverflowAction.VOICEMAIL, "target": "sales"},
+        ],
+    )
+    _overflow(
+        queues["after_sales"],
+        [
+            {
+                "after_seconds": 90,
+                "action": OverflowAction.ADD_POOL,
+                "backup_queue": queues["sales"],
+            },
+            {"after_seconds": 240, "action": OverflowAction.OFFER_CALLBACK},
+        ],
+    )
+    for agent in Agent.objects.select_related("user").filter(user__username__in=AGENT_SKILLS):
         for skill_slug, level in AGENT_SKILLS[agent.user.username].items():
             services.agent_skill_set(agent=agent, skill=skills[skill_slug], level=level)
     return [

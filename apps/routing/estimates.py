@@ -5,9 +5,7 @@ from __future__ import annotations
 import math
 
 
-def estimate_wait_seconds(
-    *, position: int, aht_seconds: float, staffed_agents: int
-) -> int | None:
+def estimate_wait_seconds(*, position: int, aht_seconds: float, staffed_agents: int) -> int | None:
     """Return the expected wait of the caller at ``position`` (1 = next), or None if unknowable.
 
     With ``N`` staffed agents each freeing up every ``AHT`` seconds on average, one agent frees up

@@ -80,7 +80,8 @@ class AgentSkill(models.Model):
         ordering = ["agent", "skill__name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["agent", "skill"], name="routing_agentskill_unique",
+                fields=["agent", "skill"],
+                name="routing_agentskill_unique",
                 violation_error_message=_("The agent already has this skill."),
             ),
             models.CheckConstraint(
@@ -157,7 +158,9 @@ class BusinessHoursInterval(models.Model):
     """One opening interval on a weekday (several per day allowed, e.g. around lunch)."""
 
     calendar = models.ForeignKey(
-        BusinessHours, verbose_name=_("calendar"), on_delete=models.CASCADE,
+        BusinessHours,
+        verbose_name=_("calendar"),
+        on_delete=models.CASCADE,
         related_name="intervals",
     )
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
@@ -184,7 +187,9 @@ class Holiday(models.Model):
     """A day the calendar is closed, or open only between the given times."""
 
     calendar = models.ForeignKey(
-        BusinessHours, verbose_name=_("calendar"), on_delete=models.CASCADE,
+        BusinessHours,
+        verbose_name=_("calendar"),
+        on_delete=models.CASCADE,
         related_name="holidays",
     )
     date = models.DateField(_("date"))
@@ -198,7 +203,8 @@ class Holiday(models.Model):
         ordering = ["date"]
         constraints = [
             models.UniqueConstraint(
-                fields=["calendar", "date"], name="routing_holiday_unique",
+                fields=["calendar", "date"],
+                name="routing_holiday_unique",
                 violation_error_message=_("This calendar already has a holiday on that date."),
             ),
             models.CheckConstraint(
@@ -245,7 +251,9 @@ class Queue(TimeStampedModel):
         help_text=_("The teams whose agents serve the queue (none: any agent with the skills)."),
     )
     priority = models.PositiveSmallIntegerField(
-        _("priority"), default=0, validators=[MaxValueValidator(MAX_QUEUE_PRIORITY)],
+        _("priority"),
+        default=0,
+        validators=[MaxValueValidator(MAX_QUEUE_PRIORITY)],
         help_text=_("Calls of higher-priority queues are served first by agents serving several."),
     )
     strategy = models.CharField(
@@ -257,7 +265,8 @@ class Queue(TimeStampedModel):
         help_text=_("Sticky strategy: how long a call waits for the customer's last agent."),
     )
     service_level_percent = models.PositiveSmallIntegerField(
-        _("service level target (%)"), default=80,
+        _("service level target (%)"),
+        default=80,
         validators=[MinValueValidator(1), MaxValueValidator(99)],
     )
     service_level_seconds = models.PositiveIntegerField(
@@ -270,15 +279,20 @@ class Queue(TimeStampedModel):
         _("maximum waiting calls"), default=0, help_text=_("0: no limit.")
     )
     business_hours = models.ForeignKey(
-        BusinessHours, verbose_name=_("business hours"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="queues",
+        BusinessHours,
+        verbose_name=_("business hours"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="queues",
         help_text=_("Empty: always open."),
     )
     music_on_hold = models.CharField(
         _("music on hold"), max_length=255, default="local_stream://moh", blank=True
     )
     announce_interval_seconds = models.PositiveIntegerField(
-        _("announcement interval (s)"), default=0,
+        _("announcement interval (s)"),
+        default=0,
         help_text=_("Tell waiting callers their position and wait this often (0: never)."),
     )
     announcement = models.CharField(
@@ -293,26 +307,35 @@ class Queue(TimeStampedModel):
         _("ring timeout (s)"), default=20, validators=[MinValueValidator(1)]
     )
     short_abandon_seconds = models.PositiveIntegerField(
-        _("short abandon threshold (s)"), default=5,
+        _("short abandon threshold (s)"),
+        default=5,
         help_text=_("Callers hanging up sooner are counted as short abandons, not as lost calls."),
     )
     default_handle_seconds = models.PositiveIntegerField(
-        _("assumed handle time (s)"), default=180, validators=[MinValueValidator(1)],
+        _("assumed handle time (s)"),
+        default=180,
+        validators=[MinValueValidator(1)],
         help_text=_("Used for wait estimates until the queue has handled calls."),
     )
     callback_max_attempts = models.PositiveSmallIntegerField(
         _("callback attempts"), default=3, validators=[MinValueValidator(1)]
     )
     closed_action = models.CharField(
-        _("when closed"), max_length=20, choices=ExitAction.choices,
+        _("when closed"),
+        max_length=20,
+        choices=ExitAction.choices,
         default=ExitAction.MESSAGE_AND_END,
     )
     closed_target = models.CharField(
-        _("closed target"), max_length=255, blank=True,
+        _("closed target"),
+        max_length=255,
+        blank=True,
         help_text=_("Media, mailbox or extension, depending on the action."),
     )
     full_action = models.CharField(
-        _("when full or waited too long"), max_length=20, choices=ExitAction.choices,
+        _("when full or waited too long"),
+        max_length=20,
+        choices=ExitAction.choices,
         default=ExitAction.MESSAGE_AND_END,
     )
     full_target = models.CharField(_("full target"), max_length=255, blank=True)
@@ -351,7 +374,8 @@ class QueueSkill(models.Model):
         ordering = ["queue", "skill__name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["queue", "skill"], name="routing_queueskill_unique",
+                fields=["queue", "skill"],
+                name="routing_queueskill_unique",
                 violation_error_message=_("The queue already requires this skill."),
             ),
         ]
@@ -381,18 +405,26 @@ class OverflowRule(models.Model):
     after_seconds = models.PositiveIntegerField(_("after (s)"))
     action = models.CharField(_("action"), max_length=20, choices=OverflowAction.choices)
     relax_by = models.PositiveSmallIntegerField(
-        _("relax by (levels)"), default=0,
+        _("relax by (levels)"),
+        default=0,
         help_text=_("Relax: lower each minimum level by this much (to 0 drops the skill)."),
     )
     backup_teams = models.ManyToManyField(
         "accounts.Team", verbose_name=_("backup teams"), blank=True, related_name="+"
     )
     backup_queue = models.ForeignKey(
-        Queue, verbose_name=_("backup queue"), on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", help_text=_("Add pool: the agents of this queue's teams also qualify."),
+        Queue,
+        verbose_name=_("backup queue"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Add pool: the agents of this queue's teams also qualify."),
     )
     target = models.CharField(
-        _("target"), max_length=255, blank=True,
+        _("target"),
+        max_length=255,
+        blank=True,
         help_text=_("Message or callback prompt media, or the voicemail box."),
     )
 
@@ -402,7 +434,8 @@ class OverflowRule(models.Model):
         ordering = ["queue", "position"]
         constraints = [
             models.UniqueConstraint(
-                fields=["queue", "position"], name="routing_overflow_order",
+                fields=["queue", "position"],
+                name="routing_overflow_order",
                 violation_error_message=_("Two overflow rules of a queue cannot share an order."),
             ),
         ]
@@ -435,8 +468,11 @@ class AgentPresence(models.Model):
     """
 
     agent = models.OneToOneField(
-        "accounts.Agent", verbose_name=_("agent"), on_delete=models.CASCADE,
-        primary_key=True, related_name="presence",
+        "accounts.Agent",
+        verbose_name=_("agent"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="presence",
     )
     state = models.CharField(
         _("state"), max_length=12, choices=AgentState.choices, default=AgentState.OFFLINE
@@ -458,11 +494,13 @@ class AgentPresence(models.Model):
         verbose_name_plural = _("agent presences")
         indexes = [
             models.Index(
-                fields=["idle_since"], condition=Q(state="available"),
+                fields=["idle_since"],
+                condition=Q(state="available"),
                 name="routing_presence_available",
             ),
             models.Index(
-                fields=["wrap_up_until"], condition=Q(state="wrap_up"),
+                fields=["wrap_up_until"],
+                condition=Q(state="wrap_up"),
                 name="routing_presence_wrapup",
             ),
         ]
@@ -481,7 +519,9 @@ class AgentStateChange(models.Model):
     """One transition of an agent's state, for reporting (append-only)."""
 
     agent = models.ForeignKey(
-        "accounts.Agent", verbose_name=_("agent"), on_delete=models.CASCADE,
+        "accounts.Agent",
+        verbose_name=_("agent"),
+        on_delete=models.CASCADE,
         related_name="state_changes",
     )
     from_state = models.CharField(_("from"), max_length=12, choices=AgentState.choices)
@@ -490,12 +530,20 @@ class AgentStateChange(models.Model):
     at = models.DateTimeField(_("at"))
     previous_state_seconds = models.FloatField(_("time in previous state (s)"), default=0.0)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     waiting_call = models.ForeignKey(
-        "WaitingCall", verbose_name=_("call"), on_delete=models.SET_NULL, null=True,
-        blank=True, related_name="+",
+        "WaitingCall",
+        verbose_name=_("call"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:
@@ -536,6 +584,7 @@ class WaitingCall(models.Model):
     call_uuid = models.CharField(_("caller leg uuid"), max_length=64)
     telephony_call_id = models.BigIntegerField(_("telephony call id"), null=True, blank=True)
     node = models.CharField(_("FreeSWITCH node"), max_length=50, blank=True)
+    telephony_node_id = models.BigIntegerField(_("telephony node id"), null=True, blank=True)
     caller_number = models.CharField(_("caller number"), max_length=64, blank=True)
     customer_ref = models.CharField(_("customer"), max_length=64, blank=True, db_index=True)
     priority = models.PositiveSmallIntegerField(
@@ -544,7 +593,9 @@ class WaitingCall(models.Model):
     tier = models.CharField(_("customer tier"), max_length=30, blank=True)
     language = models.CharField(_("language"), max_length=15, blank=True)
     requirements = models.JSONField(
-        _("required skills"), default=dict, blank=True,
+        _("required skills"),
+        default=dict,
+        blank=True,
         help_text=_("{skill id: minimum level} before any relaxation."),
     )
     relax_by = models.PositiveSmallIntegerField(_("levels relaxed"), default=0)
@@ -554,14 +605,20 @@ class WaitingCall(models.Model):
     enqueued_at = models.DateTimeField(_("entered the queue at"))
     rank_at = models.DateTimeField(_("rank time"))
     state = models.CharField(
-        _("state"), max_length=12, choices=WaitingCallState.choices,
+        _("state"),
+        max_length=12,
+        choices=WaitingCallState.choices,
         default=WaitingCallState.WAITING,
     )
     state_changed_at = models.DateTimeField(_("state changed at"))
     route_after = models.DateTimeField(_("not routed before"), null=True, blank=True)
     offered_agent = models.ForeignKey(
-        "accounts.Agent", verbose_name=_("offered to"), on_delete=models.SET_NULL, null=True,
-        blank=True, related_name="+",
+        "accounts.Agent",
+        verbose_name=_("offered to"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     offered_at = models.DateTimeField(_("offered at"), null=True, blank=True)
     offer_count = models.PositiveIntegerField(_("offers"), default=0)
@@ -570,11 +627,16 @@ class WaitingCall(models.Model):
     outcome = models.CharField(_("outcome"), max_length=30, blank=True)
     is_short_abandon = models.BooleanField(_("short abandon"), default=False)
     last_agent = models.ForeignKey(
-        "accounts.Agent", verbose_name=_("customer's last agent"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="+",
+        "accounts.Agent",
+        verbose_name=_("customer's last agent"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    sticky_until = models.DateTimeField(_("reserved for the last agent until"), null=True,
-                                        blank=True)
+    sticky_until = models.DateTimeField(
+        _("reserved for the last agent until"), null=True, blank=True
+    )
     overflow_step = models.PositiveSmallIntegerField(_("overflow rules applied"), default=0)
     next_overflow_at = models.DateTimeField(_("next overflow at"), null=True, blank=True)
     is_callback = models.BooleanField(_("callback (virtual hold)"), default=False)
@@ -592,24 +654,29 @@ class WaitingCall(models.Model):
         ordering = ["rank_at", "id"]
         indexes = [
             models.Index(
-                fields=["rank_at", "id"], condition=Q(state__in=IN_LINE_STATES),
+                fields=["rank_at", "id"],
+                condition=Q(state__in=IN_LINE_STATES),
                 name="routing_waiting_line",
             ),
             models.Index(
-                fields=["queue", "rank_at"], condition=Q(state__in=IN_LINE_STATES),
+                fields=["queue", "rank_at"],
+                condition=Q(state__in=IN_LINE_STATES),
                 name="routing_waiting_queue_line",
             ),
             models.Index(
-                fields=["next_overflow_at"], condition=Q(state__in=IN_LINE_STATES),
+                fields=["next_overflow_at"],
+                condition=Q(state__in=IN_LINE_STATES),
                 name="routing_waiting_overflow_due",
             ),
             models.Index(fields=["queue", "enqueued_at"], name="routing_waiting_queue_day"),
             models.Index(
-                fields=["queue", "ended_at"], condition=Q(state="completed"),
+                fields=["queue", "ended_at"],
+                condition=Q(state="completed"),
                 name="routing_waiting_handled",
             ),
             models.Index(
-                fields=["call_uuid"], name="routing_waiting_uuid",
+                fields=["call_uuid"],
+                name="routing_waiting_uuid",
             ),
         ]
         constraints = [
@@ -619,7 +686,8 @@ class WaitingCall(models.Model):
                 name="routing_one_call_per_agent",
             ),
             models.UniqueConstraint(
-                fields=["call_uuid"], condition=Q(state__in=ACTIVE_STATES),
+                fields=["call_uuid"],
+                condition=Q(state__in=ACTIVE_STATES),
                 name="routing_one_line_per_caller",
             ),
             models.CheckConstraint(
@@ -648,7 +716,9 @@ class Offer(models.Model):
         WaitingCall, verbose_name=_("call"), on_delete=models.CASCADE, related_name="offers"
     )
     agent = models.ForeignKey(
-        "accounts.Agent", verbose_name=_("agent"), on_delete=models.CASCADE,
+        "accounts.Agent",
+        verbose_name=_("agent"),
+        on_delete=models.CASCADE,
         related_name="routing_offers",
     )
     status = models.CharField(
@@ -659,12 +729,13 @@ class Offer(models.Model):
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     token = models.UUIDField(
-        _("token"), default=uuid.uuid4, unique=True,
+        _("token"),
+        default=uuid.uuid4,
+        unique=True,
         help_text=_("Names the offer's call commands (idempotency keys) and so its legs."),
     )
     agent_leg_uuid = models.UUIDField(_("agent leg uuid"), unique=True)
-    customer_leg_uuid = models.UUIDField(_("customer leg uuid"), null=True, blank=True,
-                                         unique=True)
+    customer_leg_uuid = models.UUIDField(_("customer leg uuid"), null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name = _("offer")
@@ -672,17 +743,20 @@ class Offer(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(
-                fields=["ring_deadline"], condition=Q(status="ringing"),
+                fields=["ring_deadline"],
+                condition=Q(status="ringing"),
                 name="routing_offer_ringing",
             ),
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["waiting_call"], condition=Q(status="ringing"),
+                fields=["waiting_call"],
+                condition=Q(status="ringing"),
                 name="routing_one_ringing_offer_per_call",
             ),
             models.UniqueConstraint(
-                fields=["agent"], condition=Q(status="ringing"),
+                fields=["agent"],
+                condition=Q(status="ringing"),
                 name="routing_one_ringing_offer_per_agent",
             ),
         ]

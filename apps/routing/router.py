@@ -48,9 +48,11 @@ class Reservation:
     is_callback: bool
     call_uuid: str
     node: str
+    telephony_node_id: int | None
     telephony_call_id: int | None
     caller_number: str
     customer_ref: str
+    agent_extension: str
 
 
 # Effective ordering of qualified available agents for one call, per the queue's strategy. Each
@@ -74,7 +76,7 @@ _AGENT_ORDER = """
 """
 
 # Shared tail: given target(id, queue_id, strategy, ring_timeout_seconds) and
-# chosen(agent_id, state_since), reserve both and record the transition and the offer.
+# chosen(agent_id, state_since, extension), reserve both and record the transition and the offer.
 _RESERVE = """
 agent_update AS (
     UPDATE routing_agentpresence p
@@ -88,7 +90,7 @@ call_update AS (
         offered_at = %(now)s, offer_count = c.offer_count + 1
     FROM chosen, target WHERE c.id = target.id
     RETURNING c.id, c.queue_id, c.is_callback, c.call_uuid, c.node, c.telephony_call_id,
-              c.caller_number, c.customer_ref
+              c.caller_number, c.customer_ref, c.telephony_node_id
 ),
 cursor_update AS (
     UPDATE routing_queue q SET round_robin_cursor = chosen.agent_id
@@ -114,8 +116,8 @@ offer AS (
 SELECT offer.id, offer.agent_id, call_update.id, call_update.queue_id, offer.agent_leg_uuid,
        target.ring_timeout_seconds, call_update.is_callback, call_update.call_uuid,
        call_update.node, call_update.telephony_call_id, call_update.caller_number,
-       call_update.customer_ref
-FROM offer, call_update, target
+       call_update.customer_ref, chosen.extension, call_update.telephony_node_id
+FROM offer, call_update, target, chosen
 """
 
 ROUTE_CALL_SQL = f"""
@@ -128,7 +130,7 @@ WITH target AS MATERIALIZED (
     FOR UPDATE OF c SKIP LOCKED
 ),
 chosen AS MATERIALIZED (
-    SELECT p.agent_id, p.state_since
+    SELECT p.agent_id, p.state_since, a.extension
     FROM target, routing_agentpresence p JOIN accounts_agent a ON a.id = p.agent_id
     WHERE p.state = 'available' AND a.is_active
       AND p.skill_tokens @> target.required_tokens
@@ -144,7 +146,7 @@ chosen AS MATERIALIZED (
 
 ROUTE_AGENT_SQL = f"""
 WITH me AS MATERIALIZED (
-    SELECT p.agent_id, p.state_since, p.skill_tokens, a.team_id
+    SELECT p.agent_id, p.state_since, p.skill_tokens, a.team_id, a.extension
     FROM routing_agentpresence p JOIN accounts_agent a ON a.id = p.agent_id
     WHERE p.agent_id = %(agent_id)s AND p.state = 'available' AND a.is_active
     FOR UPDATE OF p SKIP LOCKED
@@ -166,7 +168,7 @@ target AS MATERIALIZED (
     FROM best JOIN routing_queue q ON q.id = best.queue_id
 ),
 chosen AS MATERIALIZED (
-    SELECT me.agent_id, me.state_since FROM me WHERE EXISTS (SELECT 1 FROM target)
+    SELECT me.agent_id, me.state_since, me.extension FROM me WHERE EXISTS (SELECT 1 FROM target)
 ),
 {_RESERVE}
 """  # noqa: S608 (constant fragments only)
@@ -195,6 +197,8 @@ def _reserve(sql: str, params: dict[str, object]) -> Reservation | None:
         telephony_call_id=row[9],
         caller_number=row[10],
         customer_ref=row[11],
+        agent_extension=row[12],
+        telephony_node_id=row[13],
     )
 
 

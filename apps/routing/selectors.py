@@ -32,7 +32,10 @@ from apps.routing.models import (
 )
 
 STAFFED_STATES = (
-    AgentState.AVAILABLE, AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP,
+    AgentState.AVAILABLE,
+    AgentState.RESERVED,
+    AgentState.ON_CALL,
+    AgentState.WRAP_UP,
 )
 
 
@@ -79,9 +82,9 @@ def agent_presence_list_visible(*, actor: User) -> QuerySet[AgentPresence]:
 
 def agent_may_change(*, actor: User, agent: Agent) -> bool:
     """Tell whether the actor may set this agent's state: themselves, their supervisor, admins."""
-    return agent.user_id == actor.pk or agent_list_manageable(actor=actor).filter(
-        pk=agent.pk
-    ).exists()
+    return (
+        agent.user_id == actor.pk or agent_list_manageable(actor=actor).filter(pk=agent.pk).exists()
+    )
 
 
 def waiting_call_list_for_queue(*, queue: Queue) -> QuerySet[WaitingCall]:
@@ -211,7 +214,8 @@ def queue_stats(*, queue: Queue, now: datetime | None = None) -> dict[str, Any]:
             round(100.0 * today["answered_in_target"] / handled, 1) if handled else None
         ),
         "service_level_target": {
-            "percent": queue.service_level_percent, "seconds": queue.service_level_seconds,
+            "percent": queue.service_level_percent,
+            "seconds": queue.service_level_seconds,
         },
         "average_handle_seconds": round(aht, 1),
         "estimated_wait_seconds": estimate_wait_seconds(
@@ -239,8 +243,10 @@ def queue_staffing(
 
     Missing inputs come from the queue itself: arrivals of the last hour, its average handle time.
     """
-    calls = calls_per_hour if calls_per_hour is not None else queue_arrivals_per_hour(
-        queue=queue, now=now
+    calls = (
+        calls_per_hour
+        if calls_per_hour is not None
+        else queue_arrivals_per_hour(queue=queue, now=now)
     )
     aht = aht_seconds if aht_seconds is not None else queue_average_handle_seconds(queue)
     staffing = erlang.agents_required(

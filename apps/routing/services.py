@@ -67,12 +67,8 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     AgentState.RESERVED: frozenset(
         {AgentState.ON_CALL, AgentState.AVAILABLE, AgentState.NOT_READY, AgentState.OFFLINE}
     ),
-    AgentState.ON_CALL: frozenset(
-        {AgentState.WRAP_UP, AgentState.AVAILABLE, AgentState.OFFLINE}
-    ),
-    AgentState.WRAP_UP: frozenset(
-        {AgentState.AVAILABLE, AgentState.NOT_READY, AgentState.OFFLINE}
-    ),
+    AgentState.ON_CALL: frozenset({AgentState.WRAP_UP, AgentState.AVAILABLE, AgentState.OFFLINE}),
+    AgentState.WRAP_UP: frozenset({AgentState.AVAILABLE, AgentState.NOT_READY, AgentState.OFFLINE}),
     AgentState.NOT_READY: frozenset(
         {AgentState.AVAILABLE, AgentState.NOT_READY, AgentState.OFFLINE}
     ),
@@ -279,9 +275,11 @@ def agent_set_state(
 def agent_endpoint_lost(*, agent_id: int, now: datetime | None = None) -> None:
     """Log the agent out when their endpoint unregisters; a ringing offer goes back in line."""
     now = _now(now)
-    if not AgentPresence.objects.filter(agent_id=agent_id).exclude(
-        state=AgentState.OFFLINE
-    ).exists():
+    if (
+        not AgentPresence.objects.filter(agent_id=agent_id)
+        .exclude(state=AgentState.OFFLINE)
+        .exists()
+    ):
         return
     presence, offered = _lock_agent_and_offer(agent_id)
     if presence.state == AgentState.OFFLINE:
@@ -335,9 +333,7 @@ def _language_skill_id(language: str) -> int | None:
     if not language:
         return None
     code = language.strip().lower()
-    skills = dict(
-        Skill.objects.exclude(language_code="").values_list("language_code", "pk")
-    )
+    skills = dict(Skill.objects.exclude(language_code="").values_list("language_code", "pk"))
     lowered = {key.lower(): value for key, value in skills.items()}
     return lowered.get(code) or lowered.get(code.split("-")[0].split("_")[0])
 
@@ -424,6 +420,7 @@ def _leave_line(
     telephony_gateway.request_exit(
         waiting_call_id=waiting_call.pk,
         telephony_call_id=waiting_call.telephony_call_id,
+        node_id=waiting_call.telephony_node_id,
         call_uuid=waiting_call.call_uuid,
         action=action,
         target=target,
@@ -471,6 +468,7 @@ def waiting_call_enqueue(
         queue=queue,
         call_uuid=call_uuid,
         telephony_call_id=telephony_call_id,
+        telephony_node_id=telephony_gateway.node_id_for(node),
         node=node,
         caller_number=caller_number[:64],
         customer_ref=customer_ref[:64],
@@ -483,7 +481,8 @@ def waiting_call_enqueue(
         base_priority=needs.base_priority,
         enqueued_at=enqueued_at,
         rank_at=rank_at(
-            enqueued_at=enqueued_at, base=needs.base_priority,
+            enqueued_at=enqueued_at,
+            base=needs.base_priority,
             aging_seconds=conf.aging_seconds_per_point(),
         ),
         state=WaitingCallState.WAITING,
@@ -502,15 +501,24 @@ def waiting_call_enqueue(
     ):
         waiting_call.sticky_until = enqueued_at + timedelta(seconds=queue.sticky_window_seconds)
     if not calendar_is_open(queue.business_hours, now):
-        _leave_line(waiting_call, now=now, action=queue.closed_action,
-                    target=queue.closed_target, outcome="closed")
+        _leave_line(
+            waiting_call,
+            now=now,
+            action=queue.closed_action,
+            target=queue.closed_target,
+            outcome="closed",
+        )
         return waiting_call
     if queue.max_size and (
-        WaitingCall.objects.filter(queue=queue, state__in=IN_LINE_STATES).count()
-        >= queue.max_size
+        WaitingCall.objects.filter(queue=queue, state__in=IN_LINE_STATES).count() >= queue.max_size
     ):
-        _leave_line(waiting_call, now=now, action=queue.full_action,
-                    target=queue.full_target, outcome="full")
+        _leave_line(
+            waiting_call,
+            now=now,
+            action=queue.full_action,
+            target=queue.full_target,
+            outcome="full",
+        )
         return waiting_call
     waiting_call.next_overflow_at = _next_overflow_at(
         waiting_call, queue, _overflow_rules(queue.pk)
@@ -562,6 +570,7 @@ def _offer_end(
                 token=offer.token,
                 what=telephony_gateway.HANGUP_AGENT,
                 telephony_call_id=waiting_call.telephony_call_id,
+                node_id=waiting_call.telephony_node_id,
                 leg_uuid=str(offer.agent_leg_uuid),
             )
     if back_in_line:
@@ -637,8 +646,9 @@ def _agent_after_call(agent_id: int, queue: Queue, *, now: datetime, waiting_cal
             wrap_up_until=now + timedelta(seconds=queue.wrap_up_seconds),
         )
     else:
-        _transition(presence, to_state=AgentState.AVAILABLE, now=now,
-                    waiting_call_id=waiting_call_id)
+        _transition(
+            presence, to_state=AgentState.AVAILABLE, now=now, waiting_call_id=waiting_call_id
+        )
 
 
 def _call_completed(waiting_call: WaitingCall, *, now: datetime) -> None:
@@ -649,7 +659,9 @@ def _call_completed(waiting_call: WaitingCall, *, now: datetime) -> None:
     waiting_call.save()
     if waiting_call.offered_agent_id is not None:
         _agent_after_call(
-            waiting_call.offered_agent_id, waiting_call.queue, now=now,
+            waiting_call.offered_agent_id,
+            waiting_call.queue,
+            now=now,
             waiting_call_id=waiting_call.pk,
         )
 
@@ -677,8 +689,9 @@ def call_leg_answered(*, leg_uuid: str, now: datetime | None = None) -> None:
         offer.answered_at = now
         presence = _locked_presence(offer.agent_id)
         if presence.state == AgentState.RESERVED:
-            _transition(presence, to_state=AgentState.ON_CALL, now=now,
-                        waiting_call_id=waiting_call.pk)
+            _transition(
+                presence, to_state=AgentState.ON_CALL, now=now, waiting_call_id=waiting_call.pk
+            )
         if waiting_call.is_callback:
             offer.customer_leg_uuid = telephony_gateway.customer_leg_uuid(offer.token)
             offer.save(update_fields=["status", "answered_at", "customer_leg_uuid"])
@@ -687,6 +700,7 @@ def call_leg_answered(*, leg_uuid: str, now: datetime | None = None) -> None:
             telephony_gateway.request_customer_dial(
                 token=offer.token,
                 telephony_call_id=waiting_call.telephony_call_id,
+                node_id=waiting_call.telephony_node_id,
                 number=waiting_call.callback_number,
                 timeout=conf.callback_dial_timeout_seconds(),
             )
@@ -699,6 +713,7 @@ def call_leg_answered(*, leg_uuid: str, now: datetime | None = None) -> None:
         telephony_gateway.request_bridge(
             token=offer.token,
             telephony_call_id=waiting_call.telephony_call_id,
+            node_id=waiting_call.telephony_node_id,
             caller_uuid=waiting_call.call_uuid,
             other_uuid=str(offer.agent_leg_uuid),
         )
@@ -717,6 +732,7 @@ def call_leg_answered(*, leg_uuid: str, now: datetime | None = None) -> None:
     telephony_gateway.request_bridge(
         token=offer.token,
         telephony_call_id=waiting_call.telephony_call_id,
+        node_id=waiting_call.telephony_node_id,
         caller_uuid=str(leg),
         other_uuid=str(offer.agent_leg_uuid),
     )
@@ -740,13 +756,19 @@ def _caller_left(waiting_call: WaitingCall, *, now: datetime) -> None:
         _abandon(waiting_call, now=now)
     elif waiting_call.state == WaitingCallState.OFFERED:
         agent_id = waiting_call.offered_agent_id
-        _offer_end(waiting_call, status=OfferStatus.CANCELLED, now=now, hang_up_agent=True,
-                   back_in_line=False)
+        _offer_end(
+            waiting_call,
+            status=OfferStatus.CANCELLED,
+            now=now,
+            hang_up_agent=True,
+            back_in_line=False,
+        )
         _abandon(waiting_call, now=now)
         presence = _locked_presence(agent_id)
         if presence.state == AgentState.RESERVED:
-            _transition(presence, to_state=AgentState.AVAILABLE, now=now,
-                        waiting_call_id=waiting_call.pk)
+            _transition(
+                presence, to_state=AgentState.AVAILABLE, now=now, waiting_call_id=waiting_call.pk
+            )
     elif waiting_call.state == WaitingCallState.CONNECTED:
         _call_completed(waiting_call, now=now)
 
@@ -757,6 +779,7 @@ def _callback_attempt_failed(waiting_call: WaitingCall, offer: Offer, *, now: da
         token=offer.token,
         what=telephony_gateway.HANGUP_AGENT,
         telephony_call_id=waiting_call.telephony_call_id,
+        node_id=waiting_call.telephony_node_id,
         leg_uuid=str(offer.agent_leg_uuid),
     )
     if waiting_call.callback_attempts >= waiting_call.queue.callback_max_attempts:
@@ -771,8 +794,9 @@ def _callback_attempt_failed(waiting_call: WaitingCall, offer: Offer, *, now: da
         _back_in_line(waiting_call, now=now)
     presence = _locked_presence(offer.agent_id)
     if presence.state == AgentState.ON_CALL:
-        _transition(presence, to_state=AgentState.AVAILABLE, now=now,
-                    waiting_call_id=waiting_call.pk)
+        _transition(
+            presence, to_state=AgentState.AVAILABLE, now=now, waiting_call_id=waiting_call.pk
+        )
 
 
 @transaction.atomic
@@ -829,11 +853,13 @@ def call_leg_hungup(*, leg_uuid: str, now: datetime | None = None) -> None:
                     token=offer.token,
                     what=telephony_gateway.HANGUP_CUSTOMER,
                     telephony_call_id=waiting_call.telephony_call_id,
+                    node_id=waiting_call.telephony_node_id,
                     leg_uuid=str(offer.customer_leg_uuid),
                 )
                 _back_in_line(waiting_call, now=now)
-                _agent_after_call(offer.agent_id, waiting_call.queue, now=now,
-                                  waiting_call_id=waiting_call.pk)
+                _agent_after_call(
+                    offer.agent_id, waiting_call.queue, now=now, waiting_call_id=waiting_call.pk
+                )
         return
     if not ours or offer.status != OfferStatus.ANSWERED:
         return
@@ -896,6 +922,7 @@ def waiting_call_overflow(*, waiting_call_id: int, now: datetime | None = None) 
                     telephony_gateway.request_broadcast(
                         key=f"routing:call:{waiting_call.pk}:callback-offer",
                         telephony_call_id=waiting_call.telephony_call_id,
+                        node_id=waiting_call.telephony_node_id,
                         call_uuid=waiting_call.call_uuid,
                         path=rule.target or conf.callback_prompt(),
                     )
@@ -905,16 +932,26 @@ def waiting_call_overflow(*, waiting_call_id: int, now: datetime | None = None) 
                     if rule.action == OverflowAction.VOICEMAIL
                     else ExitAction.MESSAGE_AND_END
                 )
-                _leave_line(waiting_call, now=now, action=action, target=rule.target,
-                            outcome=f"overflow_{rule.action}")
+                _leave_line(
+                    waiting_call,
+                    now=now,
+                    action=action,
+                    target=rule.target,
+                    outcome=f"overflow_{rule.action}",
+                )
                 return False
         if (
             holding
             and queue.max_wait_seconds
             and waiting_call.enqueued_at + timedelta(seconds=queue.max_wait_seconds) <= now
         ):
-            _leave_line(waiting_call, now=now, action=queue.full_action,
-                        target=queue.full_target, outcome="max_wait")
+            _leave_line(
+                waiting_call,
+                now=now,
+                action=queue.full_action,
+                target=queue.full_target,
+                outcome="max_wait",
+            )
             return False
         if widened:
             requirements = {int(skill): level for skill, level in waiting_call.requirements.items()}
@@ -950,9 +987,7 @@ def waiting_call_accept_callback(
     first and then the customer is dialled.
     """
     now = _now(now)
-    locked = WaitingCall.objects.select_for_update().select_related("queue").get(
-        pk=waiting_call.pk
-    )
+    locked = WaitingCall.objects.select_for_update().select_related("queue").get(pk=waiting_call.pk)
     if locked.state == WaitingCallState.CALLBACK:
         return locked
     if locked.state != WaitingCallState.WAITING:
@@ -971,6 +1006,7 @@ def waiting_call_accept_callback(
     telephony_gateway.request_exit(
         waiting_call_id=locked.pk,
         telephony_call_id=locked.telephony_call_id,
+        node_id=locked.telephony_node_id,
         call_uuid=locked.call_uuid,
         action=ExitAction.MESSAGE_AND_END,
         target=conf.callback_confirmation(),
@@ -1064,6 +1100,7 @@ def announcements_send_due(*, now: datetime | None = None) -> int:
                 telephony_gateway.request_broadcast(
                     key=f"routing:call:{waiting_call.pk}:announce:{int(now.timestamp())}",
                     telephony_call_id=waiting_call.telephony_call_id,
+                    node_id=waiting_call.telephony_node_id,
                     call_uuid=waiting_call.call_uuid,
                     path=announcement_media(
                         queue.announcement,

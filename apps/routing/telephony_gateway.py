@@ -71,30 +71,58 @@ def customer_leg_uuid(token: uuid.UUID) -> uuid.UUID:
     return _originated_leg_uuid(offer_key(token, DIAL_CUSTOMER))
 
 
-def _call(telephony_call_id: int | None) -> Any:
-    if telephony_call_id is None:
+def node_id_for(name: str) -> int | None:
+    """Return the id of the FreeSWITCH node record with this name (None if unknown)."""
+    if not name:
         return None
-    from apps.telephony.models import Call
+    from apps.telephony.models import FreeswitchNode
 
-    return Call.objects.select_related("node").filter(pk=telephony_call_id).first()
+    return FreeswitchNode.objects.filter(name=name).values_list("pk", flat=True).first()
 
 
-def _request(kind: str, *, key: str, telephony_call_id: int | None, params: dict[str, Any]) -> None:
+def _call_and_node(telephony_call_id: int | None, node_id: int | None) -> tuple[Any, Any]:
+    """Return the command's call and node as references, without a query when both are known.
+
+    A command only needs them for its foreign keys (the telephony worker loads the rows itself),
+    and the decision path should not pay a query for that.
+    """
+    from apps.telephony.models import Call, FreeswitchNode
+
+    if node_id is None:
+        call = (
+            Call.objects.select_related("node").filter(pk=telephony_call_id).first()
+            if telephony_call_id is not None
+            else None
+        )
+        return call, None
+    node = FreeswitchNode(pk=node_id)
+    call = Call(pk=telephony_call_id, node=node) if telephony_call_id is not None else None
+    return call, node
+
+
+def _request(
+    kind: str,
+    *,
+    key: str,
+    telephony_call_id: int | None,
+    params: dict[str, Any],
+    node_id: int | None = None,
+) -> None:
     from apps.telephony.services import call_command_request
 
+    call, node = _call_and_node(telephony_call_id, node_id)
     call_command_request(
         kind=kind,
         params=params,
         idempotency_key=key,
-        call=_call(telephony_call_id),
+        call=call,
+        node=node,
         requester=REQUESTER,
     )
 
 
-def _agent_destination(agent_id: int) -> str:
-    from apps.accounts.models import Agent
-
-    extension = Agent.objects.values_list("extension", flat=True).get(pk=agent_id)
+def agent_destination(extension: str) -> str:
+    """Return the dial string of an agent's endpoint."""
     return conf.agent_dial_string().format(
         extension=extension, domain=settings.FREESWITCH_SIP_DOMAIN
     )
@@ -106,8 +134,9 @@ def request_agent_ring(reservation: Reservation) -> None:
         "originate",
         key=offer_key(reservation.token, RING_AGENT),
         telephony_call_id=reservation.telephony_call_id,
+        node_id=reservation.telephony_node_id,
         params={
-            "destination": _agent_destination(reservation.agent_id),
+            "destination": agent_destination(reservation.agent_extension),
             "application": "park",
             "timeout": reservation.ring_timeout_seconds,
             "agent_id": reservation.agent_id,
@@ -120,25 +149,37 @@ def request_agent_ring(reservation: Reservation) -> None:
 
 
 def request_bridge(
-    *, token: uuid.UUID, telephony_call_id: int | None, caller_uuid: str, other_uuid: str
+    *,
+    token: uuid.UUID,
+    telephony_call_id: int | None,
+    caller_uuid: str,
+    other_uuid: str,
+    node_id: int | None = None,
 ) -> None:
     """Bridge the waiting caller (or called-back customer) with the agent's answered leg."""
     _request(
         "bridge",
         key=offer_key(token, BRIDGE),
         telephony_call_id=telephony_call_id,
+        node_id=node_id,
         params={"uuid": caller_uuid, "other_uuid": other_uuid},
     )
 
 
 def request_customer_dial(
-    *, token: uuid.UUID, telephony_call_id: int | None, number: str, timeout: int
+    *,
+    token: uuid.UUID,
+    telephony_call_id: int | None,
+    number: str,
+    timeout: int,
+    node_id: int | None = None,
 ) -> None:
     """Call back the customer once their agent answered (virtual hold)."""
     _request(
         "originate",
         key=offer_key(token, DIAL_CUSTOMER),
         telephony_call_id=telephony_call_id,
+        node_id=node_id,
         params={
             "destination": conf.customer_dial_string().format(number=number),
             "application": "park",
@@ -150,13 +191,19 @@ def request_customer_dial(
 
 
 def request_leg_hangup(
-    *, token: uuid.UUID, what: str, telephony_call_id: int | None, leg_uuid: str
+    *,
+    token: uuid.UUID,
+    what: str,
+    telephony_call_id: int | None,
+    leg_uuid: str,
+    node_id: int | None = None,
 ) -> None:
     """Hang up one of an offer's legs (stop ringing an agent, drop a useless leg)."""
     _request(
         "hangup",
         key=offer_key(token, what),
         telephony_call_id=telephony_call_id,
+        node_id=node_id,
         params={"uuid": leg_uuid, "cause": "ORIGINATOR_CANCEL"},
     )
 
@@ -175,26 +222,38 @@ def exit_destination(action: str, target: str) -> dict[str, str]:
 
 
 def request_exit(
-    *, waiting_call_id: int, telephony_call_id: int | None, call_uuid: str, action: str,
+    *,
+    waiting_call_id: int,
+    telephony_call_id: int | None,
+    call_uuid: str,
+    action: str,
     target: str,
+    node_id: int | None = None,
 ) -> None:
     """Send a caller out of the line: a message then hang up, voicemail, or an extension."""
     _request(
         "transfer",
         key=f"routing:call:{waiting_call_id}:exit",
         telephony_call_id=telephony_call_id,
+        node_id=node_id,
         params={"uuid": call_uuid, **exit_destination(action, target)},
     )
 
 
 def request_broadcast(
-    *, key: str, telephony_call_id: int | None, call_uuid: str, path: str
+    *,
+    key: str,
+    telephony_call_id: int | None,
+    call_uuid: str,
+    path: str,
+    node_id: int | None = None,
 ) -> None:
     """Play media to a waiting caller (position announcements, the callback prompt)."""
     _request(
         "broadcast",
         key=key,
         telephony_call_id=telephony_call_id,
+        node_id=node_id,
         params={"uuid": call_uuid, "path": path, "leg": "aleg"},
     )
 

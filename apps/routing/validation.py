@@ -94,8 +94,10 @@ def validate_overflow_rules(
                     "later."
                 )
                 % {
-                    "later": rule.position, "later_s": rule.after_seconds,
-                    "earlier": previous.position, "earlier_s": previous.after_seconds,
+                    "later": rule.position,
+                    "later_s": rule.after_seconds,
+                    "earlier": previous.position,
+                    "earlier_s": previous.after_seconds,
                 }
             )
     for index, rule in enumerate(ordered):
@@ -110,8 +112,7 @@ def validate_overflow_rules(
                     "Rule %(position)s (after %(after)s s) would never apply: callers leave at the "
                     "maximum wait (%(wait)s s)."
                 )
-                % {"position": rule.position, "after": rule.after_seconds,
-                   "wait": max_wait_seconds}
+                % {"position": rule.position, "after": rule.after_seconds, "wait": max_wait_seconds}
             )
         if rule.action == OverflowAction.RELAX_LEVELS and rule.relax_by < 1:
             messages.append(
@@ -137,9 +138,7 @@ def validate_overflow_rules(
     return messages
 
 
-def validate_queue_staffable(
-    *, requirements: dict[int, int], team_ids: list[int]
-) -> str | None:
+def validate_queue_staffable(*, requirements: dict[int, int], team_ids: list[int]) -> str | None:
     """Return a message when no active agent could ever take the queue's calls, else None."""
     tokens = required_tokens(requirements)
     agents = AgentPresence.objects.filter(agent__is_active=True, skill_tokens__contains=tokens)
@@ -154,8 +153,10 @@ def validate_queue_staffable(
         )
     names = dict(Skill.objects.filter(pk__in=requirements).values_list("pk", "name"))
     wanted = ", ".join(
-        sorted(f"{names.get(skill_id, skill_id)} >= {level}"
-               for skill_id, level in requirements.items())
+        sorted(
+            f"{names.get(skill_id, skill_id)} >= {level}"
+            for skill_id, level in requirements.items()
+        )
     )
     if team_ids:
         return _(

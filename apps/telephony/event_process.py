@@ -116,7 +116,12 @@ class IngestStats:
     closed_by_resync: int = 0
     adopted_by_resync: int = 0
     lags: list[float] = field(default_factory=list)
+    publish_lags: list[float] = field(default_factory=list)
     max_lag_samples: int = 200_000
+
+    def record_publish_lag(self, seconds: float) -> None:
+        if len(self.publish_lags) < self.max_lag_samples:
+            self.publish_lags.append(seconds)
 
     def record_lags(self, arrivals: list[float], committed: float) -> None:
         if len(self.lags) >= self.max_lag_samples:
@@ -163,6 +168,11 @@ class NodeIngest:
         self._overflowed = False
         self._writer: gevent.Greenlet | None = None
         self._status: gevent.Greenlet | None = None
+        self._announcer: gevent.Greenlet | None = None
+        self._announcements: deque[tuple[float, Ledger]] = deque()
+        self._announce_wake = gevent.event.Event()
+        self._announcing = False
+        self._writer_done = False
         self.connection = ESLConnection(
             connection_config
             or ConnectionConfig(host=node.host, port=node.port, password=node.password),
@@ -181,6 +191,7 @@ class NodeIngest:
         if self._owns_push_sender:
             self.push_sender.start()
         self._writer = gevent.spawn(self._write_loop)
+        self._announcer = gevent.spawn(self._announce_loop)
         self._status = gevent.spawn(self._status_loop)
         self.connection.start()
 
@@ -199,6 +210,11 @@ class NodeIngest:
                     self.pending,
                 )
                 self._writer.kill()
+        self._writer_done = True
+        self._announce_wake.set()
+        if self._announcer is not None:
+            self._announcer.join(timeout=timeout)
+            self._announcer.kill()
         if self._status is not None:
             self._status.kill()
         if self._owns_push_sender:
@@ -210,9 +226,58 @@ class NodeIngest:
         """Return how many events and snapshots wait in the buffer."""
         return len(self._buffer)
 
+    @property
+    def is_idle(self) -> bool:
+        """Tell whether every received event is written and announced."""
+        return self._idle.is_set() and not self._announcements and not self._announcing
+
     def wait_idle(self, timeout: float | None = None) -> bool:
-        """Block until the buffer is empty and no batch is being written."""
-        return self._idle.wait(timeout)
+        """Block until every received event is written and announced (False on timeout)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.is_idle:
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            gevent.sleep(0.01)
+        return True
+
+    # --------------------------------------------------------------- announcer
+
+    def announce(self, ledger: Ledger) -> None:
+        """Queue a committed batch's announcements (hold music, pushes, domain events).
+
+        They run in their own greenlet, in commit order: subscribers' handlers (other apps'
+        queries and tasks) then never hold up the next batch's commit.
+        """
+        self._announcements.append((time.monotonic(), ledger))
+        self._announce_wake.set()
+
+    def _announce_loop(self) -> None:
+        warned_at = 0.0
+        while True:
+            if not self._announcements:
+                if self._writer_done:
+                    return
+                self._announce_wake.clear()
+                self._announce_wake.wait(1.0)
+                continue
+            queued_at, ledger = self._announcements.popleft()
+            self._announcing = True
+            try:
+                ledger.after_commit(self.play_hold_music, self.push_sender)
+            except Exception:  # one announcement's failure must not stop the next
+                logger.exception("node %s: announcing a batch failed", self.node.name)
+            finally:
+                self._announcing = False
+            self.stats.record_publish_lag(time.monotonic() - queued_at)
+            backlog = len(self._announcements)
+            if backlog > 100 and time.monotonic() - warned_at > 10:
+                warned_at = time.monotonic()
+                logger.warning(
+                    "node %s: %d committed batches wait to be announced: domain event "
+                    "subscribers are slower than the events",
+                    self.node.name,
+                    backlog,
+                )
 
     # ------------------------------------------------------------- reader side
 
@@ -390,12 +455,7 @@ class NodeIngest:
 
     def _write_batch(self, batch: list[Event]) -> None:
         try:
-            listener.process_batch(
-                batch,
-                node=self.node,
-                before_publish=self.play_hold_music,
-                push_sender=self.push_sender,
-            )
+            listener.process_batch(batch, node=self.node, announce=self.announce)
         except DatabaseError:
             raise
         except Exception:
@@ -404,12 +464,7 @@ class NodeIngest:
             logger.exception("node %s: a batch failed; isolating the event", self.node.name)
             for event in batch:
                 try:
-                    listener.process_batch(
-                        [event],
-                        node=self.node,
-                        before_publish=self.play_hold_music,
-                        push_sender=self.push_sender,
-                    )
+                    listener.process_batch([event], node=self.node, announce=self.announce)
                 except DatabaseError:
                     raise
                 except Exception:
@@ -469,7 +524,7 @@ class NodeIngest:
             if snapshot.registrations is not None:
                 self._apply_registrations(ledger, snapshot, at)
                 ledger.flush()
-            ledger.schedule_after_commit(self.play_hold_music, self.push_sender)
+            transaction.on_commit(lambda: self.announce(ledger))
         self.stats.resyncs += 1
         self.stats.adopted_by_resync += len(unknown)
         if unknown:
@@ -494,7 +549,7 @@ class NodeIngest:
                 at=at,
             )
             ledger.flush()
-            ledger.schedule_after_commit(push_sender=self.push_sender)
+            transaction.on_commit(lambda: self.announce(ledger))
         self.stats.closed_by_resync += len(closed)
         if closed:
             logger.warning(

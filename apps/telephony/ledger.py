@@ -26,7 +26,6 @@ from apps.accounts.models import Agent
 from apps.core import realtime
 from apps.telephony import domain_events
 from apps.telephony.domain_events import CallEvent
-from apps.telephony.realtime import PushSender
 from apps.telephony.models import (
     Call,
     CallLeg,
@@ -35,6 +34,7 @@ from apps.telephony.models import (
     EndpointRegistration,
     FreeswitchNode,
 )
+from apps.telephony.realtime import PushSender
 
 logger = logging.getLogger(__name__)
 
@@ -388,7 +388,10 @@ class Ledger:
 
 
 def send_pushes(pushes: list[tuple[str, str, dict[str, Any]]]) -> None:
-    """Send many group messages through the channel layer in one event-loop run."""
+    """Send group messages through the channel layer now, ten at a time, in one loop run.
+
+    For processes without a ``PushSender`` (web, workers, tests); the event process queues.
+    """
     if not pushes:
         return
     layer = get_channel_layer()
@@ -398,18 +401,18 @@ def send_pushes(pushes: list[tuple[str, str, dict[str, Any]]]) -> None:
     async def send_all() -> None:
         import asyncio
 
-        results = await asyncio.gather(
-            *(
-                layer.group_send(
-                    group, {"type": "broadcast", "message": {"type": message_type, **payload}}
-                )
-                for group, message_type, payload in pushes
-            ),
-            return_exceptions=True,
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                logger.warning("realtime push failed: %s", result)
+        semaphore = asyncio.Semaphore(10)
+
+        async def send(group: str, message_type: str, payload: dict[str, Any]) -> None:
+            async with semaphore:
+                try:
+                    await layer.group_send(
+                        group, {"type": "broadcast", "message": {"type": message_type, **payload}}
+                    )
+                except Exception as error:  # noqa: BLE001  (best effort)
+                    logger.warning("realtime push to %s failed: %s", group, error)
+
+        await asyncio.gather(*(send(*push) for push in pushes))
 
     try:
         async_to_sync(send_all)()

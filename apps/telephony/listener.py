@@ -21,7 +21,6 @@ from apps.telephony import services
 from apps.telephony.esl.messages import Event
 from apps.telephony.ledger import Ledger
 from apps.telephony.models import FreeswitchNode
-from apps.telephony.realtime import PushSender
 from apps.telephony.services import CdrFacts, ChannelInfo
 
 logger = logging.getLogger(__name__)
@@ -420,13 +419,19 @@ def process_batch(
     events: Iterable[Event],
     *,
     node: FreeswitchNode,
-    before_publish: Callable[[Ledger], None] | None = None,
-    push_sender: PushSender | None = None,
+    announce: Callable[[Ledger], None] | None = None,
 ) -> Ledger:
-    """Apply a batch of events in one transaction; announce what changed after commit."""
+    """Apply a batch of events in one transaction; announce what changed after commit.
+
+    ``announce(ledger)`` replaces the default announcement (pushes and domain events sent
+    inline at commit): the event process hands the ledger to its announcer greenlet instead.
+    """
     with transaction.atomic():
         ledger = apply_events(events, node=node)
-        ledger.schedule_after_commit(before_publish, push_sender)
+        if announce is None:
+            ledger.schedule_after_commit()
+        else:
+            transaction.on_commit(lambda: announce(ledger))
     return ledger
 
 

@@ -2,10 +2,13 @@
 
 Each commit of the event process may owe agents' consoles a few messages (their leg rang, was
 answered, hung up...). Sending them inline would make the next batch wait for Redis, and
-``async_to_sync`` under gevent builds a new event loop, thread and Redis connection pool per call.
-``PushSender`` keeps one event loop in one greenlet for the life of the process, takes messages
-from a bounded queue (a browser update is best effort: beyond ``max_pending`` the oldest are
-dropped and the console catches up with its ``resync``) and sends them with bounded concurrency.
+``async_to_sync`` under gevent builds a new event loop and Redis connection pool per call.
+``PushSender`` takes messages from a bounded queue (a browser update is best effort: beyond
+``max_pending`` the oldest are dropped and the console catches up with its ``resync``) and sends
+them with bounded concurrency from one long-lived asyncio loop run in one *native* thread (a
+gevent threadpool worker): a loop running in a greenlet would make Django believe every other
+greenlet of the hub is in an async context (asyncio's running loop is per OS thread) and refuse
+their database calls.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 import gevent
 import gevent.event
 from channels.layers import get_channel_layer
+from gevent.threadpool import ThreadPool
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +55,12 @@ class PushSender:
         self._idle.set()
         self._stopping = False
         self._greenlet: gevent.Greenlet | None = None
+        self._pool: ThreadPool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def start(self) -> None:
-        """Start the sending greenlet."""
+        """Start the sending greenlet (and its native thread)."""
+        self._pool = ThreadPool(1)
         self._greenlet = gevent.spawn(self._run)
 
     def submit(self, pushes: list[Push]) -> None:
@@ -81,13 +87,15 @@ class PushSender:
         if self._greenlet is not None:
             self._greenlet.join(timeout=timeout)
             self._greenlet.kill()
-        if self._loop is not None:
-            self._loop.close()
-            self._loop = None
+        if self._pool is not None:
+            if self._loop is not None:
+                self._pool.apply(self._loop.close)
+                self._loop = None
+            self._pool.kill()
+            self._pool = None
 
     def _run(self) -> None:
         layer = get_channel_layer()
-        self._loop = asyncio.new_event_loop()
         while True:
             if not self._queue:
                 self._idle.set()
@@ -97,13 +105,19 @@ class PushSender:
                 self._wake.wait(1.0)
                 continue
             batch = [self._queue.popleft() for _ in range(min(len(self._queue), 500))]
-            if layer is None:
+            if layer is None or self._pool is None:
                 continue
             try:
-                self._loop.run_until_complete(self._send(layer, batch))
+                # Cooperative wait: the hub runs other greenlets while the thread sends.
+                self._pool.apply(self._send_in_thread, (layer, batch))
             except Exception:  # a push failure must never stop the sender
                 logger.exception("telephony pushes failed")
                 self.stats.failed += len(batch)
+
+    def _send_in_thread(self, layer: Any, batch: list[tuple[float, Push]]) -> None:
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        self._loop.run_until_complete(self._send(layer, batch))
 
     async def _send(self, layer: Any, batch: list[tuple[float, Push]]) -> None:
         semaphore = asyncio.Semaphore(self.concurrency)

@@ -3,6 +3,8 @@ the per-call document budget, the step limit and versions changing under a runni
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core import signing
 
@@ -136,3 +138,34 @@ def test_a_call_in_progress_keeps_its_version_after_a_new_one_is_published(fs_ht
     assert variables_of(turns[1].body)["cc_queue"] == "support"
     paths = dict(IvrPath.objects.values_list("version__number", "queue"))
     assert paths == {1: "billing", 2: "support"}
+
+
+def test_collected_digits_travel_encrypted_in_the_state(fs_http):
+    # Given a flow that collects an order number, then plays a message before asking again
+    make_flow(
+        {
+            "start": (
+                "collect",
+                {
+                    "prompt": "order",
+                    "variable": "order_number",
+                    "min_length": 10,
+                    "max_length": 10,
+                    "next": "menu",
+                    "on_failure": "menu",
+                },
+            ),
+            "menu": ("menu", {"prompt": "main", "options": {"1": "q"}, "on_failure": "q"}),
+            "q": ("queue", {"queue": "sales"}),
+        }
+    )
+
+    turns, _final, session = call(fs_http, ["1234567890#", "1"])
+
+    # The token FreeSWITCH carries is signed and readable base64, but the digits are not in it
+    token = turns[2].request.field_map[STATE_PARAM]
+    payload = signing.loads(token, salt=STATE_SALT)
+    assert "1234567890" not in json.dumps(payload)
+    assert state_load(token, session.session_id).vars == {"order_number": "1234567890"}
+    # The caller and the number are taken from FreeSWITCH's own fields, not from the token
+    assert "5551000" not in json.dumps(payload)

@@ -190,3 +190,15 @@ def test_an_unexpected_error_still_answers_a_document_that_lets_the_dialplan_go_
     # Then FreeSWITCH gets 200 text/xml with <break/>: httapi ends, the dialplan parks the caller
     assert (response.status_code, response["Content-Type"]) == (200, "text/xml; charset=utf-8")
     assert [name for name, _attrs in work_tags(response.content)] == ["break"]
+
+
+def test_the_suite_only_answers_tags_the_httapi_profile_allows_without_execute(fs_http):
+    # The profile allows few applications (freeswitch_conf httapi.conf.xml): the IVR sets its
+    # results through <variables>, never <execute set>, and never dials or answers from httapi.
+    make_flow(MENU_FLOW)
+    allowed = {"playback", "speak", "pause", "record", "break", "hangup", "log"}
+
+    for inputs in (["1"], ["", "9", "2"], ["", ""]):
+        turns, _final, _session = call(fs_http, inputs)
+        for turn in turns[:-1]:
+            assert {name for name, _attrs in work_tags(turn.body)} <= allowed

@@ -12,7 +12,7 @@ from apps.ivr import demo
 from apps.ivr.models import IvrPath
 from apps.telephony.simulator import Answer, Park, running_simulator
 from apps.telephony.simulator.httapi import Httapi
-from tests.ivr.conftest import FS_PASSWORD, FS_USER, repo_profile
+from tests.ivr.conftest import FS_PASSWORD, FS_USER, load_capture, repo_profile
 from tests.telephony.simulator.helpers import RawClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,12 +28,23 @@ def sim_events():
         client.close()
 
 
+class RecordingHttapi(Httapi):
+    """The step, keeping what it sent."""
+
+    sent: list = []
+
+    def fetch(self, request):
+        RecordingHttapi.sent.append(request)
+        return super().fetch(request)
+
+
 def _route(server, live_server) -> None:
+    RecordingHttapi.sent = []
     server.set_route(
         demo.DEMO_DID,
         [
             Answer(),
-            Httapi(
+            RecordingHttapi(
                 "{url=${suite_base_url}/freeswitch/httapi/}",
                 variables={"suite_base_url": live_server.url},
                 profile=repo_profile(),
@@ -70,6 +81,13 @@ def test_a_simulated_call_goes_through_the_demo_ivr_before_it_queues(live_server
         time.sleep(0.02)
     path.refresh_from_db()
     assert (path.outcome, path.queue, path.last_node) == ("queued", "billing", "q-billing")
+    # The requests had FreeSWITCH's fields: the captured first request's, in the same order
+    captured = [name for name, _value in load_capture("1_ivr_post")[0]["fields"]]
+    first, second = RecordingHttapi.sent[0].fields, RecordingHttapi.sent[1].fields
+    assert [name for name, _value in first] == [n for n in captured if n != "httapi_profile"]
+    assert dict(first)["Caller-Destination-Number"] == demo.DEMO_DID
+    assert dict(second)["cc_input"] == "2"
+    assert RecordingHttapi.sent[-1].field_map["exiting"] == "true"
 
 
 def test_a_caller_who_hangs_up_in_the_menu_is_recorded_as_abandoned(live_server, sim_events):

@@ -123,7 +123,10 @@ def park(db, node) -> Callable[..., WaitingCall]:
     ) -> WaitingCall:
         call_uuid = uuid or f"caller-{next(_uuids):04d}"
         call = Call.objects.create(
-            node=node, uuid=call_uuid, direction="inbound", started_at=at(at_seconds),
+            node=node,
+            uuid=call_uuid,
+            direction="inbound",
+            started_at=at(at_seconds),
             caller_number=str(call_vars.get("caller_number", "5550100")),
         )
         slug = queue if isinstance(queue, str) else queue.slug

@@ -20,12 +20,16 @@ def test_a_caller_hanging_up_while_waiting_leaves_the_line_as_abandoned(make_que
 
     waiting_call.refresh_from_db()
     assert (waiting_call.state, waiting_call.outcome, waiting_call.is_short_abandon) == (
-        "abandoned", "abandoned", False,
+        "abandoned",
+        "abandoned",
+        False,
     )
     assert waiting_call.ended_at == at(40)
     stats = queue_stats(queue=queue, now=at(41))
     assert (stats["waiting"], stats["abandoned_today"], stats["short_abandoned_today"]) == (
-        0, 1, 0,
+        0,
+        1,
+        0,
     )
 
 

@@ -40,8 +40,11 @@ def test_sound_queue_settings_pass():
     [
         ({"max_wait_seconds": 15}, "ring_timeout_seconds", "longer than the maximum wait"),
         ({"strategy": "sticky"}, "sticky_window_seconds", "needs a window"),
-        ({"announce_interval_seconds": 30, "announcement": "{place}"}, "announcement",
-         "{position} and {minutes}"),
+        (
+            {"announce_interval_seconds": 30, "announcement": "{place}"},
+            "announcement",
+            "{position} and {minutes}",
+        ),
         ({"announce_interval_seconds": 30}, "announcement", "choose what to play"),
         ({"closed_action": "transfer"}, "closed_target", "needs the extension"),
         ({"full_action": "transfer"}, "full_target", "needs the extension"),
@@ -68,10 +71,14 @@ def test_rules_in_order_pass():
 @pytest.mark.parametrize(
     ("rules", "message_part"),
     [
-        ([RuleSpec(1, 60, "relax", relax_by=1), RuleSpec(2, 30, "relax", relax_by=1)],
-         "must apply in order: rule 2 (after 30 s) comes after rule 1 (after 60 s)"),
-        ([RuleSpec(1, 60, "message", target="x.wav"), RuleSpec(2, 90, "relax", relax_by=1)],
-         "Rule 1 ends the call"),
+        (
+            [RuleSpec(1, 60, "relax", relax_by=1), RuleSpec(2, 30, "relax", relax_by=1)],
+            "must apply in order: rule 2 (after 30 s) comes after rule 1 (after 60 s)",
+        ),
+        (
+            [RuleSpec(1, 60, "message", target="x.wav"), RuleSpec(2, 90, "relax", relax_by=1)],
+            "Rule 1 ends the call",
+        ),
         ([RuleSpec(1, 600, "relax", relax_by=1)], "would never apply"),
         ([RuleSpec(1, 30, "relax")], "say by how many"),
         ([RuleSpec(1, 30, "add_pool")], "choose teams or a queue"),
@@ -98,8 +105,9 @@ def test_a_queue_nobody_could_answer_is_named(make_agent, skills, team):
         "Sales >= 5): nobody could answer this queue. Give agents these skills first, or lower "
         "the levels."
     )
-    assert validate_queue_staffable(requirements={skills["sales"].pk: 4},
-                                    team_ids=[team.pk]) is None
+    assert (
+        validate_queue_staffable(requirements={skills["sales"].pk: 4}, team_ids=[team.pk]) is None
+    )
 
 
 @pytest.fixture
@@ -111,15 +119,32 @@ def admin_client(cast) -> Client:
 
 def _queue_form(**overrides) -> dict[str, object]:
     data = {
-        "name": "Support", "slug": "support", "is_active": "on", "priority": 0,
-        "strategy": "longest_idle", "sticky_window_seconds": 0, "ring_timeout_seconds": 20,
-        "wrap_up_seconds": 10, "service_level_percent": 80, "service_level_seconds": 20,
-        "max_wait_seconds": 0, "max_size": 0, "short_abandon_seconds": 5,
-        "default_handle_seconds": 180, "callback_max_attempts": 3, "music_on_hold": "",
-        "announce_interval_seconds": 0, "announcement": "", "closed_action": "message",
-        "closed_target": "", "full_action": "message", "full_target": "",
-        "required_skills-TOTAL_FORMS": 0, "required_skills-INITIAL_FORMS": 0,
-        "overflow_rules-TOTAL_FORMS": 0, "overflow_rules-INITIAL_FORMS": 0,
+        "name": "Support",
+        "slug": "support",
+        "is_active": "on",
+        "priority": 0,
+        "strategy": "longest_idle",
+        "sticky_window_seconds": 0,
+        "ring_timeout_seconds": 20,
+        "wrap_up_seconds": 10,
+        "service_level_percent": 80,
+        "service_level_seconds": 20,
+        "max_wait_seconds": 0,
+        "max_size": 0,
+        "short_abandon_seconds": 5,
+        "default_handle_seconds": 180,
+        "callback_max_attempts": 3,
+        "music_on_hold": "",
+        "announce_interval_seconds": 0,
+        "announcement": "",
+        "closed_action": "message",
+        "closed_target": "",
+        "full_action": "message",
+        "full_target": "",
+        "required_skills-TOTAL_FORMS": 0,
+        "required_skills-INITIAL_FORMS": 0,
+        "overflow_rules-TOTAL_FORMS": 0,
+        "overflow_rules-INITIAL_FORMS": 0,
     }
     data.update(overrides)
     return data
@@ -130,30 +155,42 @@ def test_the_admin_refuses_a_queue_requiring_a_level_no_agent_has(
 ):
     make_agent({skills["sales"]: 4})
 
-    response = admin_client.post("/admin/routing/queue/add/", _queue_form(**{
-        "teams": [team.pk],
-        "required_skills-TOTAL_FORMS": 1,
-        "required_skills-0-skill": skills["sales"].pk,
-        "required_skills-0-min_level": 8,
-    }))
+    response = admin_client.post(
+        "/admin/routing/queue/add/",
+        _queue_form(
+            **{
+                "teams": [team.pk],
+                "required_skills-TOTAL_FORMS": 1,
+                "required_skills-0-skill": skills["sales"].pk,
+                "required_skills-0-min_level": 8,
+            }
+        ),
+    )
 
     assert response.status_code == 200
     assert "nobody could answer this queue" in response.content.decode()
     assert not Queue.objects.filter(slug="support").exists()
 
 
-def test_the_admin_refuses_rules_out_of_order_and_a_ring_longer_than_the_wait(
-    admin_client, cast
-):
-    response = admin_client.post("/admin/routing/queue/add/", _queue_form(**{
-        "is_active": "",
-        "max_wait_seconds": 10,
-        "overflow_rules-TOTAL_FORMS": 2,
-        "overflow_rules-0-position": 1, "overflow_rules-0-after_seconds": 8,
-        "overflow_rules-0-action": "relax", "overflow_rules-0-relax_by": 1,
-        "overflow_rules-1-position": 2, "overflow_rules-1-after_seconds": 5,
-        "overflow_rules-1-action": "relax", "overflow_rules-1-relax_by": 1,
-    }))
+def test_the_admin_refuses_rules_out_of_order_and_a_ring_longer_than_the_wait(admin_client, cast):
+    response = admin_client.post(
+        "/admin/routing/queue/add/",
+        _queue_form(
+            **{
+                "is_active": "",
+                "max_wait_seconds": 10,
+                "overflow_rules-TOTAL_FORMS": 2,
+                "overflow_rules-0-position": 1,
+                "overflow_rules-0-after_seconds": 8,
+                "overflow_rules-0-action": "relax",
+                "overflow_rules-0-relax_by": 1,
+                "overflow_rules-1-position": 2,
+                "overflow_rules-1-after_seconds": 5,
+                "overflow_rules-1-action": "relax",
+                "overflow_rules-1-relax_by": 1,
+            }
+        ),
+    )
 
     content = response.content.decode()
     assert response.status_code == 200
@@ -165,16 +202,23 @@ def test_the_admin_refuses_rules_out_of_order_and_a_ring_longer_than_the_wait(
 def test_a_sound_queue_is_saved_with_its_reviewers(admin_client, make_agent, skills, team, cast):
     make_agent({skills["sales"]: 6})
 
-    response = admin_client.post("/admin/routing/queue/add/", _queue_form(**{
-        "teams": [team.pk],
-        "reviewers": [cast.qa.pk],
-        "required_skills-TOTAL_FORMS": 1,
-        "required_skills-0-skill": skills["sales"].pk,
-        "required_skills-0-min_level": 5,
-        "overflow_rules-TOTAL_FORMS": 1,
-        "overflow_rules-0-position": 1, "overflow_rules-0-after_seconds": 30,
-        "overflow_rules-0-action": "relax", "overflow_rules-0-relax_by": 2,
-    }))
+    response = admin_client.post(
+        "/admin/routing/queue/add/",
+        _queue_form(
+            **{
+                "teams": [team.pk],
+                "reviewers": [cast.qa.pk],
+                "required_skills-TOTAL_FORMS": 1,
+                "required_skills-0-skill": skills["sales"].pk,
+                "required_skills-0-min_level": 5,
+                "overflow_rules-TOTAL_FORMS": 1,
+                "overflow_rules-0-position": 1,
+                "overflow_rules-0-after_seconds": 30,
+                "overflow_rules-0-action": "relax",
+                "overflow_rules-0-relax_by": 2,
+            }
+        ),
+    )
 
     assert response.status_code == 302
     queue = Queue.objects.get(slug="support")
@@ -187,10 +231,15 @@ def test_editing_skills_in_the_admin_updates_what_the_router_reads(
 ):
     agent = make_agent()
 
-    response = admin_client.post(f"/admin/routing/agentroutingprofile/{agent.pk}/change/", {
-        "routing_skills-TOTAL_FORMS": 1, "routing_skills-INITIAL_FORMS": 0,
-        "routing_skills-0-skill": skills["billing"].pk, "routing_skills-0-level": 3,
-    })
+    response = admin_client.post(
+        f"/admin/routing/agentroutingprofile/{agent.pk}/change/",
+        {
+            "routing_skills-TOTAL_FORMS": 1,
+            "routing_skills-INITIAL_FORMS": 0,
+            "routing_skills-0-skill": skills["billing"].pk,
+            "routing_skills-0-level": 3,
+        },
+    )
 
     assert response.status_code == 302
     assert AgentPresence.objects.get(agent=agent).skill_tokens == agent_tokens(
@@ -199,9 +248,15 @@ def test_editing_skills_in_the_admin_updates_what_the_router_reads(
 
 
 def test_the_erlang_c_calculator_page_shows_the_agents_needed(admin_client):
-    response = admin_client.get("/admin/routing/queue/erlang-c/", {
-        "calls_per_hour": 200, "aht_seconds": 180, "target_percent": 80, "target_seconds": 20,
-    })
+    response = admin_client.get(
+        "/admin/routing/queue/erlang-c/",
+        {
+            "calls_per_hour": 200,
+            "aht_seconds": 180,
+            "target_percent": 80,
+            "target_seconds": 20,
+        },
+    )
 
     assert response.status_code == 200
     assert response.context["result"].agents == 14

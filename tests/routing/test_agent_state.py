@@ -30,13 +30,15 @@ def test_every_transition_is_logged_with_time_spent_in_the_previous_state(make_a
     agent = make_agent()
 
     services.agent_set_state(agent=agent, state="available", now=at(0))
-    services.agent_set_state(agent=agent, state="not_ready", reason="break", now=at(90),
-                             actor=cast.supervisor_a)
+    services.agent_set_state(
+        agent=agent, state="not_ready", reason="break", now=at(90), actor=cast.supervisor_a
+    )
     services.agent_set_state(agent=agent, state="offline", now=at(390))
 
     changes = AgentStateChange.objects.filter(agent=agent).order_by("at")
-    assert [(c.from_state, c.to_state, c.reason, c.previous_state_seconds, c.at)
-            for c in changes] == [
+    assert [
+        (c.from_state, c.to_state, c.reason, c.previous_state_seconds, c.at) for c in changes
+    ] == [
         ("offline", "available", "", 3600.0, at(0)),
         ("available", "not_ready", "break", 90.0, at(90)),
         ("not_ready", "offline", "", 300.0, at(390)),

@@ -31,7 +31,7 @@ def _users(cast):
 
 
 @pytest.fixture
-def queues(cast):
+def queues(cast, node):
     queue_a = Queue.objects.create(slug="queue-a", name="Queue A")
     queue_a.teams.set([cast.team_a])
     queue_b = Queue.objects.create(slug="queue-b", name="Queue B")
@@ -45,8 +45,14 @@ def queues(cast):
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [("anonymous", 401), ("agent", 200), ("supervisor_own", 404), ("qa", 404), ("crm", 403),
-     ("admin", 404)],
+    [
+        ("anonymous", 401),
+        ("agent", 200),
+        ("supervisor_own", 404),
+        ("qa", 404),
+        ("crm", 403),
+        ("admin", 404),
+    ],
 )
 def test_my_state_is_for_users_with_an_agent_profile(cast, client_as, queues, who, status):
     response = client_as(_users(cast)[who]).get("/api/v1/routing/agents/me/state/")
@@ -60,8 +66,9 @@ def test_my_state_is_for_users_with_an_agent_profile(cast, client_as, queues, wh
 def test_an_agent_sets_their_own_state(cast, client_as, queues):
     client = client_as(cast.agent_a1.user)
 
-    response = client.put("/api/v1/routing/agents/me/state/",
-                          {"state": "not_ready", "reason": "training"})
+    response = client.put(
+        "/api/v1/routing/agents/me/state/", {"state": "not_ready", "reason": "training"}
+    )
 
     assert response.status_code == 200
     assert (response.json()["state"], response.json()["reason"]) == ("not_ready", "training")
@@ -77,8 +84,9 @@ def test_an_agent_sets_their_own_state(cast, client_as, queues):
         ({"state": "available", "reason": "lunch"}, "reason"),
     ],
 )
-def test_invalid_state_requests_are_refused_and_change_nothing(cast, client_as, queues, body,
-                                                               field):
+def test_invalid_state_requests_are_refused_and_change_nothing(
+    cast, client_as, queues, body, field
+):
     response = client_as(cast.agent_a1.user).put("/api/v1/routing/agents/me/state/", body)
 
     assert response.status_code == 400
@@ -88,21 +96,35 @@ def test_invalid_state_requests_are_refused_and_change_nothing(cast, client_as, 
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [("anonymous", 401), ("agent", 200), ("other_agent", 404), ("supervisor_other", 404),
-     ("supervisor_own", 200), ("qa", 200), ("crm", 403), ("admin", 200)],
+    [
+        ("anonymous", 401),
+        ("agent", 200),
+        ("other_agent", 404),
+        ("supervisor_other", 404),
+        ("supervisor_own", 200),
+        ("qa", 200),
+        ("crm", 403),
+        ("admin", 200),
+    ],
 )
 def test_reading_an_agents_state(cast, client_as, queues, who, status):
-    response = client_as(_users(cast)[who]).get(
-        f"/api/v1/routing/agents/{cast.agent_a1.pk}/state/"
-    )
+    response = client_as(_users(cast)[who]).get(f"/api/v1/routing/agents/{cast.agent_a1.pk}/state/")
 
     assert response.status_code == status
 
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [("anonymous", 401), ("agent", 200), ("other_agent", 404), ("supervisor_other", 404),
-     ("supervisor_own", 200), ("qa", 403), ("crm", 403), ("admin", 200)],
+    [
+        ("anonymous", 401),
+        ("agent", 200),
+        ("other_agent", 404),
+        ("supervisor_other", 404),
+        ("supervisor_own", 200),
+        ("qa", 403),
+        ("crm", 403),
+        ("admin", 200),
+    ],
 )
 def test_setting_an_agents_state_is_for_them_their_supervisor_and_admins(
     cast, client_as, queues, who, status
@@ -144,7 +166,8 @@ def test_the_state_board_shows_what_the_role_may_see(cast, client_as, queues, wh
     assert response.status_code == 200
     names = sorted(row["name"] for row in response.json()["results"])
     assert names == sorted(
-        str(agent.user) for agent in (cast.agent_a1, cast.agent_a2, cast.agent_b1)
+        str(agent.user)
+        for agent in (cast.agent_a1, cast.agent_a2, cast.agent_b1)
         if agent.user.username in expected
     )
 
@@ -180,8 +203,16 @@ def test_queue_list_is_closed_to_others(cast, client_as, queues, who, status):
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [("anonymous", 401), ("agent", 200), ("other_agent", 404), ("supervisor_other", 404),
-     ("supervisor_own", 200), ("qa", 200), ("crm", 403), ("admin", 200)],
+    [
+        ("anonymous", 401),
+        ("agent", 200),
+        ("other_agent", 404),
+        ("supervisor_other", 404),
+        ("supervisor_own", 200),
+        ("qa", 200),
+        ("crm", 403),
+        ("admin", 200),
+    ],
 )
 def test_queue_detail_and_stats(cast, client_as, queues, who, status):
     client = client_as(_users(cast)[who])
@@ -197,11 +228,18 @@ def test_queue_detail_and_stats(cast, client_as, queues, who, status):
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [("anonymous", 401), ("agent", 403), ("supervisor_other", 404), ("supervisor_own", 200),
-     ("qa", 200), ("crm", 403), ("admin", 200)],
+    [
+        ("anonymous", 401),
+        ("agent", 403),
+        ("supervisor_other", 404),
+        ("supervisor_own", 200),
+        ("qa", 200),
+        ("crm", 403),
+        ("admin", 200),
+    ],
 )
 def test_the_waiting_line_is_for_supervisors_reviewers_and_admins(
-    cast, client_as, queues, node, who, status
+    cast, client_as, queues, who, status
 ):
     services.waiting_call_enqueue(call_uuid="caller-x", queue_slug="queue-a")
 
@@ -222,8 +260,15 @@ def test_a_reviewer_does_not_see_other_queues_lines(cast, client_as, queues):
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [("anonymous", 401), ("agent", 403), ("supervisor_other", 404), ("supervisor_own", 200),
-     ("qa", 403), ("crm", 403), ("admin", 200)],
+    [
+        ("anonymous", 401),
+        ("agent", 403),
+        ("supervisor_other", 404),
+        ("supervisor_own", 200),
+        ("qa", 403),
+        ("crm", 403),
+        ("admin", 200),
+    ],
 )
 def test_queue_staffing_is_for_its_supervisors_and_admins(cast, client_as, queues, who, status):
     response = client_as(_users(cast)[who]).get(
@@ -240,8 +285,14 @@ def test_queue_staffing_is_for_its_supervisors_and_admins(cast, client_as, queue
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [("anonymous", 401), ("agent", 403), ("supervisor_own", 200), ("qa", 403), ("crm", 403),
-     ("admin", 200)],
+    [
+        ("anonymous", 401),
+        ("agent", 403),
+        ("supervisor_own", 200),
+        ("qa", 403),
+        ("crm", 403),
+        ("admin", 200),
+    ],
 )
 def test_the_erlang_c_calculator_is_for_supervisors_and_admins(cast, client_as, who, status):
     response = client_as(_users(cast)[who]).get(

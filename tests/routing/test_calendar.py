@@ -40,13 +40,16 @@ def test_opening_follows_the_local_weekly_hours_and_holidays(utc, expected):
 def test_a_calendar_record_gives_the_same_rules():
     calendar = BusinessHours.objects.create(name="Shanghai office", timezone="Asia/Shanghai")
     for day in range(5):
-        BusinessHoursInterval.objects.create(calendar=calendar, weekday=day, opens=time(9),
-                                             closes=time(12))
-        BusinessHoursInterval.objects.create(calendar=calendar, weekday=day, opens=time(13),
-                                             closes=time(17))
+        BusinessHoursInterval.objects.create(
+            calendar=calendar, weekday=day, opens=time(9), closes=time(12)
+        )
+        BusinessHoursInterval.objects.create(
+            calendar=calendar, weekday=day, opens=time(13), closes=time(17)
+        )
     Holiday.objects.create(calendar=calendar, date=date(2030, 1, 1), name="New Year")
-    Holiday.objects.create(calendar=calendar, date=date(2030, 1, 8), name="Half day",
-                           opens=time(10), closes=time(12))
+    Holiday.objects.create(
+        calendar=calendar, date=date(2030, 1, 8), name="Half day", opens=time(10), closes=time(12)
+    )
 
     assert calendar_rules(calendar) == WEEKDAYS_9_TO_17
     assert calendar_is_open(calendar, datetime(2030, 1, 7, 1, 0, tzinfo=UTC)) is True

@@ -17,16 +17,16 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def callback_queue(make_queue):
     queue = make_queue(wrap_up_seconds=0, callback_max_attempts=2)
-    OverflowRule.objects.create(queue=queue, position=1, after_seconds=60, action="callback",
-                                target="ivr/press-1.wav")
+    OverflowRule.objects.create(
+        queue=queue, position=1, after_seconds=60, action="callback", target="ivr/press-1.wav"
+    )
     return queue
 
 
 def _accept(park, *, at_seconds: float = 0) -> WaitingCall:
     waiting_call = park(at_seconds=at_seconds, caller_number="5550199")
     services.overflow_apply_due(now=at(at_seconds + 60))
-    services.waiting_call_dtmf(call_uuid=waiting_call.call_uuid, digit="1",
-                               now=at(at_seconds + 65))
+    services.waiting_call_dtmf(call_uuid=waiting_call.call_uuid, digit="1", now=at(at_seconds + 65))
     waiting_call.refresh_from_db()
     return waiting_call
 
@@ -40,7 +40,9 @@ def test_the_callback_rule_plays_the_offer_to_the_caller(callback_queue, park):
     assert waiting_call.callback_offered_at == at(60)
     assert commands() == [("broadcast", f"routing:call:{waiting_call.pk}:callback-offer")]
     assert CallCommand.objects.get().params == {
-        "uuid": waiting_call.call_uuid, "path": "ivr/press-1.wav", "leg": "aleg",
+        "uuid": waiting_call.call_uuid,
+        "path": "ivr/press-1.wav",
+        "leg": "aleg",
     }
 
 
@@ -59,8 +61,7 @@ def test_pressing_1_turns_the_caller_into_a_callback_that_keeps_its_place(
     waiting_call.refresh_from_db()
     assert waiting_call.state == "callback"
     taken = [
-        router.route_agent(make_agent(available_at=80 + turn).pk, now=at(80 + turn))
-        .waiting_call_id
+        router.route_agent(make_agent(available_at=80 + turn).pk, now=at(80 + turn)).waiting_call_id
         for turn in range(3)
     ]
     assert taken == [earlier.pk, waiting_call.pk, later.pk]
@@ -116,7 +117,8 @@ def test_a_callback_on_its_turn_reserves_the_agent_first_then_dials_the_customer
     waiting_call.refresh_from_db()
     assert waiting_call.state == "connected"
     assert CallCommand.objects.get(kind="bridge").params == {
-        "uuid": str(customer_leg), "other_uuid": str(reservation.agent_leg_uuid),
+        "uuid": str(customer_leg),
+        "other_uuid": str(reservation.agent_leg_uuid),
     }
 
 
@@ -139,12 +141,15 @@ def test_an_unanswered_callback_frees_the_agent_and_is_retried_later_then_given_
 
     second = router.route_agent(agent.pk, now=at(254))
     services.call_leg_answered(leg_uuid=str(second.agent_leg_uuid), now=at(256))
-    services.call_leg_hungup(leg_uuid=str(telephony_gateway.customer_leg_uuid(second.token)),
-                             now=at(286))
+    services.call_leg_hungup(
+        leg_uuid=str(telephony_gateway.customer_leg_uuid(second.token)), now=at(286)
+    )
 
     waiting_call.refresh_from_db()
     assert (waiting_call.state, waiting_call.outcome, waiting_call.callback_attempts) == (
-        "failed", "callback_failed", 2,
+        "failed",
+        "callback_failed",
+        2,
     )
     assert state_of(agent) == ("available", "")
 

@@ -7,6 +7,7 @@ own database connection and commits for real (transactional_db).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import random
 import threading
@@ -47,8 +48,9 @@ def _in_threads(workers: list[Callable[[], None]]) -> list[BaseException]:
 
 def assert_consistent() -> None:
     """Check the invariants between agents, calls and offers."""
-    ringing = list(Offer.objects.filter(status="ringing").values_list("agent_id",
-                                                                      "waiting_call_id"))
+    ringing = list(
+        Offer.objects.filter(status="ringing").values_list("agent_id", "waiting_call_id")
+    )
     assert len({agent for agent, _call in ringing}) == len(ringing), "an agent rings twice"
     assert len({call for _agent, call in ringing}) == len(ringing), "a call rings twice"
     offered = dict(
@@ -56,8 +58,9 @@ def assert_consistent() -> None:
     )
     assert len(set(offered.values())) == len(offered), "an agent holds two calls"
     assert {call: agent for agent, call in ringing} == offered
-    reserved = set(AgentPresence.objects.filter(state="reserved").values_list("agent_id",
-                                                                             flat=True))
+    reserved = set(
+        AgentPresence.objects.filter(state="reserved").values_list("agent_id", flat=True)
+    )
     assert reserved == set(offered.values())
     originates = CallCommand.objects.filter(kind="originate").count()
     assert originates == Offer.objects.count(), "an offer without exactly one originate"
@@ -84,6 +87,7 @@ def test_routers_racing_on_every_side_never_double_book(crowd):
                     router.route_agent(rng.choice(agent_ids), now=at(200))
                 else:
                     router.route_call(rng.choice(call_ids), now=at(200))
+
         return work
 
     def sweeper() -> None:
@@ -124,7 +128,7 @@ def test_many_routers_after_one_agent_and_one_call_make_exactly_one_offer(
 
 
 def test_agents_changing_state_while_routers_decide_stay_consistent(crowd):
-    agents, calls = crowd
+    agents, _calls = crowd
 
     def toggler(agent_slice) -> Callable[[], None]:
         def work() -> None:
@@ -132,11 +136,12 @@ def test_agents_changing_state_while_routers_decide_stay_consistent(crowd):
                 for agent in agent_slice:
                     state = "not_ready" if turn % 2 == 0 else "available"
                     reason = "break" if state == "not_ready" else ""
-                    try:
-                        services.agent_set_state(agent=agent, state=state, reason=reason,
-                                                 now=at(300 + turn))
-                    except services.Conflict:
-                        pass  # the agent was on a call
+                    # Conflict: a call is ringing for the agent meanwhile.
+                    with contextlib.suppress(services.Conflict):
+                        services.agent_set_state(
+                            agent=agent, state=state, reason=reason, now=at(300 + turn)
+                        )
+
         return work
 
     def routing() -> None:
@@ -150,12 +155,13 @@ def test_agents_changing_state_while_routers_decide_stay_consistent(crowd):
 
 
 def test_callers_hanging_up_while_routers_offer_leave_nothing_reserved(crowd):
-    agents, calls = crowd
+    _agents, calls = crowd
 
     def hang_up(call_slice) -> Callable[[], None]:
         def work() -> None:
             for waiting_call in call_slice:
                 services.call_leg_hungup(leg_uuid=waiting_call.call_uuid, now=at(400))
+
         return work
 
     def routing() -> None:

@@ -20,10 +20,18 @@ def test_demo_seed_is_idempotent_and_every_queue_can_be_answered(role_groups, se
     demo.seed()
 
     assert sorted(Skill.objects.values_list("slug", flat=True)) == [
-        "after-sales", "billing", "english", "mandarin", "sales", "vip",
+        "after-sales",
+        "billing",
+        "english",
+        "mandarin",
+        "sales",
+        "vip",
     ]
     assert sorted(Queue.objects.values_list("slug", flat=True)) == [
-        "after_sales", "billing", "default", "sales",
+        "after_sales",
+        "billing",
+        "default",
+        "sales",
     ]
     assert OverflowRule.objects.filter(queue__slug="sales").count() == 4
     assert AgentSkill.objects.filter(agent__user__username="agent1").count() == 4

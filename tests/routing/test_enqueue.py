@@ -16,11 +16,13 @@ def test_a_parked_call_needs_the_queue_skills_its_own_skills_its_tier_skill_and_
     make_queue, park, skills, team
 ):
     make_queue(requires={skills["after-sales"]: 4}, priority=5)
-    CustomerTier.objects.create(slug="vip", name="VIP", priority_bonus=40,
-                                required_skill=skills["vip"], required_level=2)
+    CustomerTier.objects.create(
+        slug="vip", name="VIP", priority_bonus=40, required_skill=skills["vip"], required_level=2
+    )
 
-    waiting_call = park(at_seconds=0, skills="billing:6, after-sales:2", tier="vip",
-                        language="zh-Hans", priority=7)
+    waiting_call = park(
+        at_seconds=0, skills="billing:6, after-sales:2", tier="vip", language="zh-Hans", priority=7
+    )
 
     assert waiting_call.requirements == {
         str(skills["after-sales"].pk): 4,
@@ -28,12 +30,14 @@ def test_a_parked_call_needs_the_queue_skills_its_own_skills_its_tier_skill_and_
         str(skills["vip"].pk): 2,
         str(skills["mandarin"].pk): 1,
     }
-    assert waiting_call.required_tokens == sorted([
-        skill_token(skills["after-sales"].pk, 4),
-        skill_token(skills["billing"].pk, 6),
-        skill_token(skills["vip"].pk, 2),
-        skill_token(skills["mandarin"].pk, 1),
-    ])
+    assert waiting_call.required_tokens == sorted(
+        [
+            skill_token(skills["after-sales"].pk, 4),
+            skill_token(skills["billing"].pk, 6),
+            skill_token(skills["vip"].pk, 2),
+            skill_token(skills["mandarin"].pk, 1),
+        ]
+    )
     assert waiting_call.eligible_team_ids == [team.pk]
     assert waiting_call.base_priority == 5 + 7 + 40
     assert waiting_call.state == "waiting"
@@ -48,9 +52,7 @@ def test_unknown_skills_and_languages_add_no_requirement(make_queue, park, skill
     assert waiting_call.base_priority == 0
 
 
-def test_rank_time_is_the_enqueue_time_minus_the_priority_head_start(
-    make_queue, park, settings
-):
+def test_rank_time_is_the_enqueue_time_minus_the_priority_head_start(make_queue, park, settings):
     settings.ROUTING_AGING_SECONDS_PER_POINT = 3.0
     make_queue(priority=10)
 
@@ -85,5 +87,7 @@ def test_joining_the_line_asks_the_router_to_decide_after_commit(
 
 def test_cc_skills_parsing_takes_levels_and_defaults_to_one():
     assert services.parse_skills("vip, after-sales:5,billing:12, :3,") == {
-        "vip": 1, "after-sales": 5, "billing": 10,
+        "vip": 1,
+        "after-sales": 5,
+        "billing": 10,
     }

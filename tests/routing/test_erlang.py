@@ -22,13 +22,14 @@ from apps.routing import erlang
         (15, 0.1020, 0.9415),
     ],
 )
-def test_probability_of_waiting_and_service_level_match_the_textbook_table(
-    agents, waits, level
-):
+def test_probability_of_waiting_and_service_level_match_the_textbook_table(agents, waits, level):
     assert round(erlang.erlang_c(traffic=10.0, agents=agents), 4) == waits
-    assert round(
-        erlang.service_level(traffic=10.0, agents=agents, aht_seconds=180, target_seconds=20), 4
-    ) == level
+    assert (
+        round(
+            erlang.service_level(traffic=10.0, agents=agents, aht_seconds=180, target_seconds=20), 4
+        )
+        == level
+    )
 
 
 def test_eighty_percent_in_twenty_seconds_at_ten_erlangs_needs_fourteen_agents():

@@ -39,7 +39,9 @@ def test_positions_and_estimates_follow_the_line_order(make_agent, make_queue, p
     rows = dict(WaitingCall.objects.values_list("pk", "position"))
     assert rows == {vip.pk: 1, first.pk: 2, second.pk: 3}
     assert dict(WaitingCall.objects.values_list("pk", "ewt_seconds")) == {
-        vip.pk: 60, first.pk: 120, second.pk: 180,
+        vip.pk: 60,
+        first.pk: 120,
+        second.pk: 180,
     }
     assert WaitingCall.objects.get(pk=first.pk).ewt_updated_at == at(30)
 
@@ -69,8 +71,11 @@ def test_the_handle_time_comes_from_recent_calls_plus_wrap_up(make_agent, make_q
 
 
 def test_waiting_callers_hear_their_position_at_the_queue_interval(make_agent, make_queue, park):
-    make_queue(announce_interval_seconds=60, default_handle_seconds=120,
-               announcement="say::en NUMBER PRONOUNCED {position} then {minutes} minutes")
+    make_queue(
+        announce_interval_seconds=60,
+        default_handle_seconds=120,
+        announcement="say::en NUMBER PRONOUNCED {position} then {minutes} minutes",
+    )
     _busy_agents(make_agent, 1)
     park(at_seconds=0)
     second = park(at_seconds=5)
@@ -84,7 +89,8 @@ def test_waiting_callers_hear_their_position_at_the_queue_interval(make_agent, m
     broadcast = CallCommand.objects.filter(params__uuid=second.call_uuid).order_by("pk").first()
     assert broadcast.kind == "broadcast"
     assert broadcast.params == {
-        "uuid": second.call_uuid, "path": "say::en NUMBER PRONOUNCED 2 then 4 minutes",
+        "uuid": second.call_uuid,
+        "path": "say::en NUMBER PRONOUNCED 2 then 4 minutes",
         "leg": "aleg",
     }
     second.refresh_from_db()

@@ -24,7 +24,9 @@ def test_an_offer_reserves_the_agent_and_asks_telephony_to_ring_their_endpoint(
     waiting_call.refresh_from_db()
     offer = Offer.objects.get()
     assert (waiting_call.state, waiting_call.offered_agent_id, waiting_call.offer_count) == (
-        "offered", agent.pk, 1,
+        "offered",
+        agent.pk,
+        1,
     )
     assert (offer.status, offer.agent_id, offer.ring_deadline) == ("ringing", agent.pk, at(21))
     assert state_of(agent) == ("reserved", "")
@@ -65,8 +67,10 @@ def test_the_agent_answering_bridges_the_caller_and_puts_the_agent_on_call(
     assert Offer.objects.get().status == "answered"
     assert state_of(agent) == ("on_call", "")
     bridge = CallCommand.objects.get(kind="bridge")
-    assert bridge.params == {"uuid": waiting_call.call_uuid,
-                             "other_uuid": str(reservation.agent_leg_uuid)}
+    assert bridge.params == {
+        "uuid": waiting_call.call_uuid,
+        "other_uuid": str(reservation.agent_leg_uuid),
+    }
 
 
 def test_the_answer_event_twice_bridges_once(make_agent, make_queue, park):
@@ -116,11 +120,10 @@ def test_rona_by_the_sweep_when_the_failure_event_is_lost_also_stops_the_ringing
     assert services.offers_expire_due(now=at(29)) == 1
 
     assert state_of(agent) == ("not_ready", "missed_call")
-    assert commands()[-1] == (
-        "hangup", f"routing:offer:{reservation.token}:hangup-agent"
-    )
+    assert commands()[-1] == ("hangup", f"routing:offer:{reservation.token}:hangup-agent")
     assert CallCommand.objects.get(kind="hangup").params == {
-        "uuid": str(reservation.agent_leg_uuid), "cause": "ORIGINATOR_CANCEL",
+        "uuid": str(reservation.agent_leg_uuid),
+        "cause": "ORIGINATOR_CANCEL",
     }
 
 
@@ -166,10 +169,14 @@ def test_the_caller_hanging_up_during_the_conversation_completes_the_call_and_st
     waiting_call.refresh_from_db()
     presence = AgentPresence.objects.get(agent=agent)
     assert (waiting_call.state, waiting_call.outcome, waiting_call.ended_at) == (
-        "completed", "answered", at(120),
+        "completed",
+        "answered",
+        at(120),
     )
     assert (presence.state, presence.wrap_up_until, presence.calls_handled) == (
-        "wrap_up", at(150), 1,
+        "wrap_up",
+        at(150),
+        1,
     )
 
 

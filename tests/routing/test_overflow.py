@@ -101,7 +101,9 @@ def test_rules_apply_in_order_and_voicemail_ends_the_wait(make_queue, park, sett
     services.overflow_apply_due(now=at(31))
     waiting_call.refresh_from_db()
     assert (waiting_call.state, waiting_call.overflow_step, waiting_call.next_overflow_at) == (
-        "waiting", 1, at(90),
+        "waiting",
+        1,
+        at(90),
     )
 
     services.overflow_apply_due(now=at(90))
@@ -154,7 +156,9 @@ def test_the_maximum_wait_sends_the_caller_to_the_full_destination(make_queue, p
     waiting_call.refresh_from_db()
     assert (waiting_call.state, waiting_call.outcome) == ("overflowed", "max_wait")
     assert CallCommand.objects.get().params == {
-        "uuid": waiting_call.call_uuid, "destination": "9000", "context": "default",
+        "uuid": waiting_call.call_uuid,
+        "destination": "9000",
+        "context": "default",
     }
 
 
@@ -173,8 +177,9 @@ def test_a_full_queue_turns_new_callers_away(make_queue, park):
 def test_a_closed_queue_sends_callers_to_the_closed_destination(make_queue, park):
     office = BusinessHours.objects.create(name="Office", timezone="Asia/Shanghai")
     # T0 is Monday 10:00 UTC = 18:00 in Shanghai, after closing time.
-    BusinessHoursInterval.objects.create(calendar=office, weekday=0, opens=time(9),
-                                         closes=time(17, 30))
+    BusinessHoursInterval.objects.create(
+        calendar=office, weekday=0, opens=time(9), closes=time(17, 30)
+    )
     make_queue(business_hours=office, closed_action="voicemail", closed_target="100")
 
     turned_away = park(at_seconds=0)

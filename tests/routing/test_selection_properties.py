@@ -32,10 +32,16 @@ seconds = st.integers(min_value=0, max_value=3600)
 # ------------------------------------------------------------------------------- pure rules
 
 
-@given(b1=base, t1=seconds, b2=base, t2=seconds, extra=seconds, aging_seconds=aging)
+@given(
+    first=st.tuples(base, seconds),
+    second=st.tuples(base, seconds),
+    extra=seconds,
+    aging_seconds=aging,
+)
 def test_ordering_by_rank_time_is_ordering_by_effective_priority_at_every_instant(
-    b1, t1, b2, t2, extra, aging_seconds
+    first, second, extra, aging_seconds
 ):
+    (b1, t1), (b2, t2) = first, second
     now = max(t1, t2) + extra
     rank1 = rank_at(enqueued_at=at(t1), base=b1, aging_seconds=aging_seconds)
     rank2 = rank_at(enqueued_at=at(t2), base=b2, aging_seconds=aging_seconds)
@@ -46,8 +52,13 @@ def test_ordering_by_rank_time_is_ordering_by_effective_priority_at_every_instan
     assert (rank1 == rank2) == (priority1 == priority2)
 
 
-@given(b=base, t=seconds, later_base=base, margin=st.integers(min_value=1, max_value=600),
-       aging_seconds=aging)
+@given(
+    b=base,
+    t=seconds,
+    later_base=base,
+    margin=st.integers(min_value=1, max_value=600),
+    aging_seconds=aging,
+)
 def test_aging_prevents_starvation(b, t, later_base, margin, aging_seconds):
     bound = starvation_bound_seconds(base=b, aging_seconds=aging_seconds)
     waiting = rank_at(enqueued_at=at(t), base=b, aging_seconds=aging_seconds)
@@ -67,12 +78,13 @@ def test_tokens_qualify_exactly_the_agents_with_every_skill_at_its_relaxed_minim
     agent_levels, minimums, relax_by
 ):
     expected = all(
-        agent_levels.get(skill, 0) >= minimum - relax_by
-        for skill, minimum in minimums.items()
+        agent_levels.get(skill, 0) >= minimum - relax_by for skill, minimum in minimums.items()
     )
 
-    assert qualifies(agent_tokens(agent_levels), required_tokens(minimums, relax_by=relax_by)) \
+    assert (
+        qualifies(agent_tokens(agent_levels), required_tokens(minimums, relax_by=relax_by))
         is expected
+    )
 
 
 # ------------------------------------------------------------------ the router against an oracle
@@ -80,16 +92,20 @@ def test_tokens_qualify_exactly_the_agents_with_every_skill_at_its_relaxed_minim
 POOL_SIZE = 6
 SKILLS = ("sales", "billing", "vip")
 
-agent_spec = st.fixed_dictionaries({
-    "levels": st.tuples(levels, levels, levels),
-    "team": st.sampled_from([0, 1, None]),
-    "idle": st.integers(0, 120),
-    "available": st.booleans(),
-})
-call_needs = st.fixed_dictionaries({
-    "minimums": st.tuples(levels, levels, levels),
-    "teams": st.sets(st.sampled_from([0, 1])),
-})
+agent_spec = st.fixed_dictionaries(
+    {
+        "levels": st.tuples(levels, levels, levels),
+        "team": st.sampled_from([0, 1, None]),
+        "idle": st.integers(0, 120),
+        "available": st.booleans(),
+    }
+)
+call_needs = st.fixed_dictionaries(
+    {
+        "minimums": st.tuples(levels, levels, levels),
+        "teams": st.sets(st.sampled_from([0, 1])),
+    }
+)
 
 
 class _Rollback(Exception):
@@ -117,7 +133,8 @@ def _apply_agents(pool, specs) -> list[dict]:
         team = pool["teams"][spec["team"]] if spec["team"] is not None else None
         Agent.objects.filter(pk=agent.pk).update(team=team)
         agent_levels = {
-            skill.pk: level for skill, level in zip(pool["skills"], spec["levels"], strict=True)
+            skill.pk: level
+            for skill, level in zip(pool["skills"], spec["levels"], strict=True)
             if level
         }
         AgentPresence.objects.filter(agent=agent).update(
@@ -145,8 +162,10 @@ def _agent_qualifies(agent: dict, needs: dict, pool) -> bool:
     return (
         agent["available"]
         and (not team_ids or agent["team"] in team_ids)
-        and all(level >= minimum for level, minimum in
-                zip(agent["levels"], needs["minimums"], strict=True))
+        and all(
+            level >= minimum
+            for level, minimum in zip(agent["levels"], needs["minimums"], strict=True)
+        )
     )
 
 
@@ -185,13 +204,19 @@ def test_the_call_goes_to_a_qualified_agent_and_the_best_one_by_strategy(
             assert reservation is None
             return
         if strategy == "best_skill":
+
             def key(agent):
-                score = sum(level for level, minimum in
-                            zip(agent["levels"], needs["minimums"], strict=True) if minimum)
+                score = sum(
+                    level
+                    for level, minimum in zip(agent["levels"], needs["minimums"], strict=True)
+                    if minimum
+                )
                 return (-score, agent["idle"], agent["id"])
         else:
+
             def key(agent):
                 return (agent["idle"], agent["id"])
+
         assert reservation is not None
         assert reservation.agent_id == min(qualified, key=key)["id"]
         assert reservation.agent_id in {agent["id"] for agent in qualified}
@@ -199,12 +224,14 @@ def test_the_call_goes_to_a_qualified_agent_and_the_best_one_by_strategy(
     _run_and_roll_back(check)
 
 
-waiting_spec = st.fixed_dictionaries({
-    "queue": st.integers(0, 1),
-    "priority": st.integers(0, 100),
-    "enqueued": st.integers(0, 600),
-    "needs": call_needs,
-})
+waiting_spec = st.fixed_dictionaries(
+    {
+        "queue": st.integers(0, 1),
+        "priority": st.integers(0, 100),
+        "enqueued": st.integers(0, 600),
+        "needs": call_needs,
+    }
+)
 
 
 @pytest.mark.django_db
@@ -225,11 +252,15 @@ def test_an_available_agent_takes_the_eligible_call_of_highest_effective_priorit
         AgentPresence.objects.filter(agent__in=others).update(state="offline")
         entries = []
         for number, spec in enumerate(calls):
-            queue = _queue(pool, spec["needs"], slug=f"prop{number}",
-                           priority=queue_priorities[spec["queue"]])
+            queue = _queue(
+                pool, spec["needs"], slug=f"prop{number}", priority=queue_priorities[spec["queue"]]
+            )
             waiting_call = services.waiting_call_enqueue(
-                call_uuid=f"prop-call-{number}", queue_slug=queue.slug,
-                priority=spec["priority"], enqueued_at=at(spec["enqueued"]), now=at(600),
+                call_uuid=f"prop-call-{number}",
+                queue_slug=queue.slug,
+                priority=spec["priority"],
+                enqueued_at=at(spec["enqueued"]),
+                now=at(600),
             )
             entries.append((waiting_call, spec))
         now = at(601)
@@ -237,7 +268,8 @@ def test_an_available_agent_takes_the_eligible_call_of_highest_effective_priorit
         reservation = router.route_agent(placed["id"], now=now)
 
         eligible = [
-            waiting_call for waiting_call, spec in entries
+            waiting_call
+            for waiting_call, spec in entries
             if _agent_qualifies(placed, spec["needs"], pool)
         ]
         if not eligible:
@@ -249,8 +281,11 @@ def test_an_available_agent_takes_the_eligible_call_of_highest_effective_priorit
 
         def priority_now(waiting_call: WaitingCall) -> float:
             waited = (now - waiting_call.enqueued_at) / timedelta(seconds=1)
-            return effective_priority(base=waiting_call.base_priority, waited_seconds=waited,
-                                      aging_seconds=conf.aging_seconds_per_point())
+            return effective_priority(
+                base=waiting_call.base_priority,
+                waited_seconds=waited,
+                aging_seconds=conf.aging_seconds_per_point(),
+            )
 
         assert priority_now(chosen) == max(priority_now(call) for call in eligible)
         assert chosen.pk == min(eligible, key=lambda call: (call.rank_at, call.pk)).pk

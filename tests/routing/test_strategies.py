@@ -65,12 +65,15 @@ def test_least_occupied_gives_the_call_to_the_agent_busy_the_smallest_share_of_t
     quiet = make_agent({skills["sales"]: 5}, available_at=5)
     fresh = make_agent({skills["sales"]: 5}, available_at=8)
     # Sessions and occupied time as if they had been working for a while.
-    AgentPresence.objects.filter(agent=busy).update(session_started_at=at(-1000),
-                                                   occupied_seconds=800)
-    AgentPresence.objects.filter(agent=quiet).update(session_started_at=at(-1000),
-                                                    occupied_seconds=200)
-    AgentPresence.objects.filter(agent=fresh).update(session_started_at=at(-100),
-                                                    occupied_seconds=50)
+    AgentPresence.objects.filter(agent=busy).update(
+        session_started_at=at(-1000), occupied_seconds=800
+    )
+    AgentPresence.objects.filter(agent=quiet).update(
+        session_started_at=at(-1000), occupied_seconds=200
+    )
+    AgentPresence.objects.filter(agent=fresh).update(
+        session_started_at=at(-100), occupied_seconds=50
+    )
 
     assert _offered_to(park(at_seconds=10), now=10) == quiet.pk
 
@@ -89,8 +92,9 @@ def test_round_robin_takes_the_agents_in_turn_and_wraps_around(
         waiting_call = park(at_seconds=100 * turn + 40)
         reservation = router.route_call(waiting_call.pk, now=at(100 * turn + 41))
         chosen.append(reservation.agent_id)
-        _serve_and_release(reservation, waiting_call, answered=100 * turn + 42,
-                           ended=100 * turn + 60)
+        _serve_and_release(
+            reservation, waiting_call, answered=100 * turn + 42, ended=100 * turn + 60
+        )
 
     assert chosen == [first.pk, second.pk, third.pk, first.pk]
     assert Queue.objects.get().round_robin_cursor == first.pk
@@ -100,7 +104,9 @@ def _previous_call(park, queue, agent, *, customer: str, at_seconds: float) -> N
     """Record that ``agent`` served this customer before (a completed call)."""
     waiting_call = park(queue, at_seconds=at_seconds, customer_ref=customer)
     WaitingCall.objects.filter(pk=waiting_call.pk).update(
-        state="completed", offered_agent=agent, connected_at=at(at_seconds + 5),
+        state="completed",
+        offered_agent=agent,
+        connected_at=at(at_seconds + 5),
         ended_at=at(at_seconds + 60),
     )
 
@@ -108,8 +114,7 @@ def _previous_call(park, queue, agent, *, customer: str, at_seconds: float) -> N
 def test_sticky_gives_the_customer_their_last_agent_rather_than_the_longest_idle(
     make_agent, make_queue, park, skills
 ):
-    queue = make_queue(requires={skills["sales"]: 1}, strategy="sticky",
-                       sticky_window_seconds=30)
+    queue = make_queue(requires={skills["sales"]: 1}, strategy="sticky", sticky_window_seconds=30)
     make_agent({skills["sales"]: 5}, available_at=0)
     last_agent = make_agent({skills["sales"]: 5}, available_at=50)
     _previous_call(park, queue, last_agent, customer="42", at_seconds=-500)
@@ -124,8 +129,7 @@ def test_sticky_gives_the_customer_their_last_agent_rather_than_the_longest_idle
 def test_sticky_waits_for_a_busy_last_agent_only_within_the_window(
     make_agent, make_queue, park, skills
 ):
-    queue = make_queue(requires={skills["sales"]: 1}, strategy="sticky",
-                       sticky_window_seconds=30)
+    queue = make_queue(requires={skills["sales"]: 1}, strategy="sticky", sticky_window_seconds=30)
     other = make_agent({skills["sales"]: 5}, available_at=0)
     last_agent = make_agent({skills["sales"]: 5}, available_at=0)
     _previous_call(park, queue, last_agent, customer="42", at_seconds=-500)
@@ -138,11 +142,8 @@ def test_sticky_waits_for_a_busy_last_agent_only_within_the_window(
     assert _offered_to(waiting_call, now=130) == other.pk
 
 
-def test_sticky_does_not_wait_for_a_last_agent_who_is_offline(
-    make_agent, make_queue, park, skills
-):
-    queue = make_queue(requires={skills["sales"]: 1}, strategy="sticky",
-                       sticky_window_seconds=30)
+def test_sticky_does_not_wait_for_a_last_agent_who_is_offline(make_agent, make_queue, park, skills):
+    queue = make_queue(requires={skills["sales"]: 1}, strategy="sticky", sticky_window_seconds=30)
     other = make_agent({skills["sales"]: 5}, available_at=0)
     last_agent = make_agent({skills["sales"]: 5})
     _previous_call(park, queue, last_agent, customer="42", at_seconds=-500)

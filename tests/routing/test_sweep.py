@@ -40,19 +40,17 @@ def test_with_more_agents_than_calls_each_call_gets_its_queue_strategy_choice(
 
     reservations = router.route_pending(now=at(11))
 
-    assert [(r.waiting_call_id, r.agent_id) for r in reservations] == [
-        (waiting_call.pk, expert.pk)
-    ]
+    assert [(r.waiting_call_id, r.agent_id) for r in reservations] == [(waiting_call.pk, expert.pk)]
 
 
 def test_the_sweep_applies_rona_and_due_rules_then_decides_in_one_pass(
     make_agent, make_queue, park, skills, settings
 ):
     settings.ROUTING_RONA_GRACE_SECONDS = 2
-    queue = make_queue(requires={skills["sales"]: 8}, ring_timeout_seconds=10,
-                       wrap_up_seconds=5)
-    OverflowRule.objects.create(queue=queue, position=1, after_seconds=30, action="relax",
-                                relax_by=5)
+    queue = make_queue(requires={skills["sales"]: 8}, ring_timeout_seconds=10, wrap_up_seconds=5)
+    OverflowRule.objects.create(
+        queue=queue, position=1, after_seconds=30, action="relax", relax_by=5
+    )
     ringing_agent = make_agent({skills["sales"]: 9}, available_at=0)
     junior = make_agent({skills["sales"]: 4})
     first = park(at_seconds=0)

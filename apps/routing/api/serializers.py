@@ -17,8 +17,17 @@ class AgentStateSerializer(serializers.ModelSerializer):
     class Meta:
         model = AgentPresence
         fields = [
-            "agent_id", "extension", "name", "team", "state", "reason", "since", "idle_since",
-            "wrap_up_until", "calls_handled", "missed_calls",
+            "agent_id",
+            "extension",
+            "name",
+            "team",
+            "state",
+            "reason",
+            "since",
+            "idle_since",
+            "wrap_up_until",
+            "calls_handled",
+            "missed_calls",
         ]
         read_only_fields = fields
 
@@ -41,9 +50,19 @@ class QueueSerializer(serializers.ModelSerializer):
     class Meta:
         model = Queue
         fields = [
-            "id", "slug", "name", "is_active", "teams", "priority", "strategy",
-            "service_level_percent", "service_level_seconds", "max_wait_seconds", "max_size",
-            "ring_timeout_seconds", "wrap_up_seconds",
+            "id",
+            "slug",
+            "name",
+            "is_active",
+            "teams",
+            "priority",
+            "strategy",
+            "service_level_percent",
+            "service_level_seconds",
+            "max_wait_seconds",
+            "max_size",
+            "ring_timeout_seconds",
+            "wrap_up_seconds",
         ]
         read_only_fields = fields
 
@@ -89,9 +108,20 @@ class WaitingCallSerializer(serializers.ModelSerializer):
     class Meta:
         model = WaitingCall
         fields = [
-            "id", "call_uuid", "state", "caller_number", "customer_ref", "priority", "tier",
-            "language", "enqueued_at", "offered_agent", "offer_count", "is_callback",
-            "position", "ewt_seconds",
+            "id",
+            "call_uuid",
+            "state",
+            "caller_number",
+            "customer_ref",
+            "priority",
+            "tier",
+            "language",
+            "enqueued_at",
+            "offered_agent",
+            "offer_count",
+            "is_callback",
+            "position",
+            "ewt_seconds",
         ]
         read_only_fields = fields
 

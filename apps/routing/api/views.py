@@ -105,9 +105,7 @@ class QueueListView(APIView):
         )
         now = timezone.now()
         stats = {queue.pk: selectors.queue_stats(queue=queue, now=now) for queue in queues}
-        return Response(
-            QueueWithStatsSerializer(queues, many=True, context={"stats": stats}).data
-        )
+        return Response(QueueWithStatsSerializer(queues, many=True, context={"stats": stats}).data)
 
 
 class QueueDetailView(APIView):
@@ -140,9 +138,9 @@ class QueueWaitingCallsView(APIView):
     @extend_schema(responses=WaitingCallSerializer(many=True))
     def get(self, request: Request, queue_id: int) -> Response:
         queue = access_queue_by_id(request.user, queue_id)
-        calls = selectors.waiting_call_list_for_queue(queue=queue).select_related(
-            "offered_agent"
-        )[:500]
+        calls = selectors.waiting_call_list_for_queue(queue=queue).select_related("offered_agent")[
+            :500
+        ]
         return Response(WaitingCallSerializer(calls, many=True).data)
 
 

@@ -130,16 +130,22 @@ class CallSession:
 
         run = sw.app_start(ch, "playback", path, on_interrupt=interrupted)
         sw.emit("PLAYBACK_START", ch, post=playback_headers(path))
-        handle = sw.later(
-            sw.config.playback_seconds if seconds is None else seconds,
-            lambda: done.done() or done.set_result(None),
-        )
+        duration = sw.config.playback_seconds if seconds is None else seconds
+        handle = sw.later(duration, lambda: done.done() or done.set_result(None))
         try:
             await done
         finally:
             handle.cancel()
         if ch.app is run:
-            ch.set_vars((("playback_seconds", str(int(seconds or 0))),))
+            samples = int(duration * 8000)
+            ch.set_vars(
+                (
+                    ("playback_last_offset_pos", str(samples)),
+                    ("playback_seconds", str(int(duration))),
+                    ("playback_ms", str(int(duration * 1000))),
+                    ("playback_samples", str(samples)),
+                )
+            )
             headers = (*playback_headers(path), ("Playback-Status", "done"))
             sw.emit("PLAYBACK_STOP", ch, post=headers)
             sw.app_complete(ch, run, "FILE PLAYED")
@@ -163,7 +169,6 @@ class CallSession:
         run = sw.app_start(ch, "transfer", destination)
         sw.app_complete(ch, run)
         sw.transfer(ch, destination)
-        await asyncio.get_running_loop().create_future()
 
     async def bridge(self, dialstring: str, timeout: float | None = None) -> str:
         """Call ``dialstring`` and bridge to it; return ``SUCCESS`` or the failure cause.

@@ -120,12 +120,7 @@ class Httapi:
         run = sw.app_start(ch, "httapi", data)
         session = HttapiSession(
             session_id=call.uuid,
-            caller=caller_fields(
-                uuid=call.uuid,
-                caller_number=call.caller_number,
-                destination=call.destination,
-                context="public",
-            ),
+            caller=_caller_fields(call),
             app_data=data,
             profile=self.profile,
             hostname=self.hostname,
@@ -179,6 +174,18 @@ class Httapi:
                 await asyncio.sleep(min(int(action.detail or 0) / 1000, 0.5))
         if result.end == "hangup" and call.alive:
             await call.hangup(result.hangup_cause or "NORMAL_CLEARING")
+
+
+def _caller_fields(call: CallSession) -> list[tuple[str, str]]:
+    """Return the channel's Caller-* fields as mod_httapi posts them (the caller profile's)."""
+    profile = [
+        (name, value)
+        for name, value in call.channel.profile_block().items()
+        if name.startswith("Caller-")
+    ]
+    return profile or caller_fields(
+        uuid=call.uuid, caller_number=call.caller_number, destination=call.destination
+    )
 
 
 def _multipart(request: HttapiRequest, boundary: str) -> bytes:

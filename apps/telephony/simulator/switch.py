@@ -365,6 +365,8 @@ class Switch:
         config = self.config
         created = now_us()
         uuid = uuid or self.new_uuid()
+        if uuid in self.channels:
+            raise ValueError(f"channel {uuid} already exists")
         host, port = config.caller_host, config.caller_port
         name = f"sofia/internal/{caller}@{host}:{port}"
         profile = CallerProfile(
@@ -440,12 +442,18 @@ class Switch:
         session = CallSession(self, channel)
 
         async def run() -> None:
+            me = asyncio.current_task()
+
+            def current() -> bool:
+                # A transfer starts a new session; this one then stops at its next step.
+                return channel.task is me and channel.alive and not channel.hangup_cause
+
             try:
                 for step in steps:
-                    if not channel.alive or channel.hangup_cause:
+                    if not current():
                         return
                     await step.run(session)
-                if channel.alive and not channel.hangup_cause and channel.partner is None:
+                if current() and channel.partner is None:
                     # FreeSWITCH hangs up when the extension runs out of applications.
                     self.hangup(channel, "NORMAL_CLEARING")
             except asyncio.CancelledError:

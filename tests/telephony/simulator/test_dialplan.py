@@ -281,3 +281,17 @@ def test_a_step_can_read_the_session_data_an_http_fetch_would_post(sim, events_c
     assert seen["Caller-Destination-Number"] == "4600"
     assert seen["variable_sip_from_user"] == "5551000"
     assert "Event-Sequence" not in seen
+
+
+def test_a_transfer_step_hands_the_call_to_the_target_extension(sim, events_client):
+    from apps.telephony.simulator import Execute
+
+    sim.set_route("4700", [Answer(), Execute("transfer", "4701"), Hangup("CALL_REJECTED")])
+    sim.set_route("4701", [SetVar("reached", "4701"), Park()])
+    uuid = sim.place_inbound_call(caller="5551000", destination="4700")
+    park = events_client.wait_event(lambda e: e.name == "CHANNEL_PARK")
+    # the first extension's remaining steps never run: the call is parked in 4701
+    assert park.get("Unique-ID") == uuid
+    assert park.get("variable_reached") == "4701"
+    assert park.get("Caller-Destination-Number") == "4701"
+    assert sim.channel(uuid).hangup_cause is None

@@ -1,0 +1,570 @@
+"""Routing (ACD) decisions at scale on PostgreSQL: throughput and latency.
+
+    .venv/bin/python bench/routing.py [--agents 1500] [--skills 60] [--queues 40]
+        [--backlog 5000] [--rate 500] [--duration 20] [--workers 2] [--handle 3.0]
+
+1. Creates the bench database cc_bench_routing (dropped and recreated: never the development one),
+   migrates it with the production settings profile, and seeds 60 skills, 40 queues (one or two
+   required skills at minimum levels, two serving teams each, every strategy), 1,500 agents in 20
+   teams with their skills, a VIP tier, and 5,000 waiting calls (random priorities, 10% VIP).
+2. Capacity: every agent becomes available at once; router processes (``--workers``, separate
+   processes with their own connections, as Celery workers would be) each take "agent available"
+   events and run the real decision (apps.routing.router.route_agent: one locking SQL statement,
+   the originate command stored through telephony, pushes and Celery messages after commit).
+   Figures: decisions per second, and the time of one decision (p50/p99).
+3. Steady state: calls arrive at ``--rate`` per second through the real enqueue service
+   (apps.routing.services.waiting_call_enqueue), agents finish calls ``--handle`` seconds after
+   their offer (simulated in one UPDATE per tick: talking is not routing), so about ``--rate``
+   agents become available per second and the line stays near 5,000 calls. Every arrival and every
+   freed agent is an event for the routers (route_call / route_agent). Figures: events and
+   decisions per second, and decision latency from the event to the committed decision (queueing
+   included), p50/p99.
+
+Targets: keep up with 500 arrivals per second with p99 < 20 ms on two cores; aim for 2,000
+decisions per second. Redis databases 5, 6 and 11 (routing's own) are used and emptied at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import heapq
+import multiprocessing
+import os
+import queue as queue_module
+import random
+import secrets
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PG = "postgres://postgres@127.0.0.1:5432"
+DATABASE = "cc_bench_routing"
+REDIS_DBS = (5, 6, 11)
+# Django's marker of an unusable password: bench agents never log in.
+UNUSABLE_PASSWORD = "!"  # noqa: S105 (not a secret: the "no password" marker)
+STRATEGIES = ["longest_idle", "best_skill", "least_occupied", "round_robin", "sticky"]
+
+
+def bench_env() -> dict[str, str]:
+    """Production profile pointed at the bench database and routing's own Redis databases."""
+    key = base64.urlsafe_b64encode(b"bench-only-field-key-32-bytes!!!").decode()
+    return {
+        "DJANGO_SETTINGS_MODULE": "callcenter.settings.prod",
+        "SECRET_KEY": "bench-" + secrets.token_urlsafe(48),
+        "FIELD_ENCRYPTION_KEY": key,
+        # PostgreSQL trusts loopback here; the password only satisfies the production checks.
+        "DATABASE_URL": f"postgres://postgres:bench-only-{secrets.token_hex(8)}@127.0.0.1:5432/"
+        f"{DATABASE}",
+        "DB_CONN_MAX_AGE": "600",
+        "REDIS_URL": "redis://127.0.0.1:6379/5",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/11",
+        "CHANNEL_LAYER_URL": "redis://127.0.0.1:6379/6",
+        "CACHE_KEY_PREFIX": "cc-bench-routing",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "FREESWITCH_XML_PASSWORD": secrets.token_urlsafe(16),
+        "FREESWITCH_NODES": "[]",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def recreate_database() -> None:
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DATABASE}"')
+
+
+def flush_redis() -> None:
+    import redis
+
+    for number in REDIS_DBS:
+        redis.Redis.from_url(f"redis://127.0.0.1:6379/{number}").flushdb()
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+# ------------------------------------------------------------------------------------ seeding
+
+
+def seed(args: argparse.Namespace) -> dict[str, object]:
+    from django.contrib.auth.models import Group
+    from django.utils import timezone
+
+    from apps.accounts.models import Agent, Team, User
+    from apps.rbac import roles
+    from apps.rbac.services import roles_setup
+    from apps.routing.matching import agent_tokens
+    from apps.routing.models import (
+        AgentPresence,
+        AgentSkill,
+        CustomerTier,
+        Queue,
+        QueueSkill,
+        Skill,
+    )
+    from apps.telephony.models import FreeswitchNode
+
+    rng = random.Random(7)
+    now = timezone.now()
+    roles_setup()
+    FreeswitchNode.objects.create(
+        name="bench", host="127.0.0.1", password=secrets.token_urlsafe(12)
+    )
+    skills = Skill.objects.bulk_create(
+        Skill(slug=f"skill-{n:02d}", name=f"Skill {n:02d}") for n in range(args.skills)
+    )
+    CustomerTier.objects.create(slug="vip", name="VIP", priority_bonus=20)
+    teams = Team.objects.bulk_create(Team(name=f"Bench team {n:02d}") for n in range(20))
+    queues = []
+    needs: dict[int, dict[int, int]] = {}
+    served_by: dict[int, list[int]] = {}
+    for number in range(args.queues):
+        queue = Queue.objects.create(
+            slug=f"queue-{number:02d}",
+            name=f"Queue {number:02d}",
+            strategy=STRATEGIES[number % len(STRATEGIES)],
+            sticky_window_seconds=10,
+            priority=rng.randint(0, 20),
+            ring_timeout_seconds=20,
+            wrap_up_seconds=0,
+        )
+        team_indexes = [number % len(teams), (number * 7 + 3) % len(teams)]
+        queue.teams.set([teams[index] for index in team_indexes])
+        required = {skills[number % len(skills)].pk: 3}
+        if number % 3 == 0:
+            required[skills[(number * 11 + 5) % len(skills)].pk] = 2
+        for skill_id, level in required.items():
+            QueueSkill.objects.create(queue=queue, skill_id=skill_id, min_level=level)
+        queues.append(queue)
+        needs[queue.pk] = required
+        served_by[queue.pk] = [teams[index].pk for index in team_indexes]
+    team_skills: dict[int, dict[int, int]] = {team.pk: {} for team in teams}
+    for queue in queues:
+        for team_id in served_by[queue.pk]:
+            for skill_id, level in needs[queue.pk].items():
+                team_skills[team_id][skill_id] = max(team_skills[team_id].get(skill_id, 0), level)
+    agent_group = Group.objects.get(name=roles.AGENT)
+    users = User.objects.bulk_create(
+        User(username=f"bench-agent-{n:04d}", password=UNUSABLE_PASSWORD)
+        for n in range(args.agents)
+    )
+    agent_group.user_set.add(*users)
+    agents = Agent.objects.bulk_create(
+        Agent(user=user, team=teams[n % len(teams)], extension=f"{20000 + n}")
+        for n, user in enumerate(users)
+    )
+    agent_skills = []
+    presences = []
+    for agent in agents:
+        levels = {
+            skill_id: rng.randint(minimum, 10)
+            for skill_id, minimum in team_skills[agent.team_id].items()
+        }
+        for skill in rng.sample(skills, 4):
+            levels.setdefault(skill.pk, rng.randint(1, 10))
+        agent_skills += [
+            AgentSkill(agent=agent, skill_id=skill_id, level=level)
+            for skill_id, level in levels.items()
+        ]
+        presences.append(
+            AgentPresence(
+                agent=agent,
+                state="on_call",
+                state_since=now,
+                idle_since=now - timedelta(hours=1),
+                session_started_at=now - timedelta(hours=1),
+                occupied_seconds=rng.uniform(0, 3000),
+                skill_tokens=agent_tokens(levels),
+            )
+        )
+    AgentSkill.objects.bulk_create(agent_skills, batch_size=5000)
+    AgentPresence.objects.bulk_create(presences, batch_size=5000)
+    return {"queues": [queue.slug for queue in queues], "agents": [a.pk for a in agents]}
+
+
+def add_backlog(count: int, slugs: list[str], *, prefix: str) -> None:
+    """Add waiting calls quickly (bulk), built with the enqueue service's own rules."""
+    from django.utils import timezone
+
+    from apps.routing import conf
+    from apps.routing.matching import required_tokens
+    from apps.routing.models import Queue, WaitingCall
+    from apps.routing.priority import rank_at
+    from apps.routing.services import call_requirements
+    from apps.telephony.models import Call, FreeswitchNode
+
+    rng = random.Random(hash(prefix) & 0xFFFF)
+    now = timezone.now()
+    node = FreeswitchNode.objects.get(name="bench")
+    queues = {queue.slug: queue for queue in Queue.objects.filter(slug__in=slugs)}
+    calls = Call.objects.bulk_create(
+        (
+            Call(
+                node=node,
+                uuid=f"{prefix}-{n}",
+                direction="inbound",
+                started_at=now,
+                caller_number=f"555{n:07d}",
+            )
+            for n in range(count)
+        ),
+        batch_size=5000,
+    )
+    cache: dict[tuple[str, str, int], object] = {}
+    rows = []
+    for call in calls:
+        slug = rng.choice(slugs)
+        tier = "vip" if rng.random() < 0.1 else ""
+        priority = rng.randint(0, 10)
+        key = (slug, tier, priority)
+        if key not in cache:
+            cache[key] = call_requirements(
+                queue=queues[slug], priority_value=priority, tier=tier, language="", skills=""
+            )
+        needs = cache[key]
+        enqueued = now - timedelta(seconds=rng.uniform(0, 300))
+        rows.append(
+            WaitingCall(
+                queue=queues[slug],
+                call_uuid=call.uuid,
+                telephony_call_id=call.pk,
+                node="bench",
+                caller_number=call.caller_number,
+                priority=priority,
+                tier=tier,
+                requirements={str(k): v for k, v in needs.requirements.items()},
+                required_tokens=required_tokens(needs.requirements),
+                eligible_team_ids=needs.eligible_team_ids,
+                base_priority=needs.base_priority,
+                enqueued_at=enqueued,
+                state_changed_at=enqueued,
+                rank_at=rank_at(
+                    enqueued_at=enqueued,
+                    base=needs.base_priority,
+                    aging_seconds=conf.aging_seconds_per_point(),
+                ),
+            )
+        )
+    WaitingCall.objects.bulk_create(rows, batch_size=5000)
+
+
+def prepare_arrivals(count: int) -> list[tuple[int, str, str]]:
+    from django.utils import timezone
+
+    from apps.telephony.models import Call, FreeswitchNode
+
+    node = FreeswitchNode.objects.get(name="bench")
+    now = timezone.now()
+    calls = Call.objects.bulk_create(
+        (
+            Call(
+                node=node,
+                uuid=f"arrival-{n}",
+                direction="inbound",
+                started_at=now,
+                caller_number=f"556{n:07d}",
+            )
+            for n in range(count)
+        ),
+        batch_size=5000,
+    )
+    return [(call.pk, call.uuid, call.caller_number) for call in calls]
+
+
+# ------------------------------------------------------------------------------------ workers
+
+
+def router_worker(events, results) -> None:
+    """A router process: take events, make the decision, report its timing."""
+    from django.db import connections
+
+    from apps.routing import router
+
+    connections.close_all()
+    while True:
+        event = events.get()
+        if event is None:
+            break
+        kind, object_id, emitted = event
+        started = time.time()
+        if kind == "agent":
+            reservation = router.route_agent(object_id)
+        else:
+            reservation = router.route_call(object_id)
+        finished = time.time()
+        results.put(
+            (
+                kind,
+                emitted,
+                started,
+                finished,
+                None
+                if reservation is None
+                else (reservation.agent_id, reservation.waiting_call_id, reservation.offer_id),
+            )
+        )
+    connections.close_all()
+
+
+def start_workers(count: int):
+    from django.db import connections
+
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    events, results = context.Queue(), context.Queue()
+    workers = [context.Process(target=router_worker, args=(events, results)) for _ in range(count)]
+    for worker in workers:
+        worker.start()
+    return events, results, workers
+
+
+def stop_workers(events, workers) -> None:
+    for _ in workers:
+        events.put(None)
+    for worker in workers:
+        worker.join(timeout=60)
+
+
+# ------------------------------------------------------------------------------------- phases
+
+
+def phase_capacity(args: argparse.Namespace, agent_ids: list[int]) -> dict[str, float]:
+    from django.db import connection, connections
+    from django.utils import timezone
+
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        # Everyone free at once, idle since a spread of recent moments.
+        cursor.execute(
+            "UPDATE routing_agentpresence SET state = 'available', state_since = %s, "
+            "idle_since = %s - (agent_id %% 600) * interval '100 milliseconds'",
+            [now, now],
+        )
+    connections.close_all()
+    events, results, workers = start_workers(args.workers)
+    began = time.time()
+    for agent_id in agent_ids:
+        events.put(("agent", agent_id, began))
+    outcomes = [results.get(timeout=300) for _ in agent_ids]
+    ended = max(outcome[3] for outcome in outcomes)
+    stop_workers(events, workers)
+    decided = [outcome for outcome in outcomes if outcome[4] is not None]
+    service = [(outcome[3] - outcome[2]) * 1000 for outcome in decided]
+    return {
+        "decisions": len(decided),
+        "seconds": ended - began,
+        "per_second": len(decided) / (ended - began),
+        "p50_ms": statistics.median(service),
+        "p99_ms": percentile(service, 0.99),
+    }
+
+
+def release(done: list[tuple[int, int, int]]) -> None:
+    """Agents finish their calls: the call completes, the agent is available again."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    now = timezone.now()
+    agents = [agent for agent, _call, _offer in done]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE routing_offer SET status = 'answered', answered_at = %s "
+            "WHERE id = ANY(%s) AND status = 'ringing'",
+            [now, [offer for _agent, _call, offer in done]],
+        )
+        cursor.execute(
+            "UPDATE routing_waitingcall SET state = 'completed', state_changed_at = %s, "
+            "connected_at = %s, ended_at = %s WHERE id = ANY(%s) AND state = 'offered'",
+            [now, now, now, [call for _agent, call, _offer in done]],
+        )
+        cursor.execute(
+            "UPDATE routing_agentpresence SET state = 'available', state_since = %s, "
+            "idle_since = %s WHERE agent_id = ANY(%s) AND state = 'reserved'",
+            [now, now, agents],
+        )
+
+
+def phase_steady(
+    args: argparse.Namespace,
+    slugs: list[str],
+    reserved: list[tuple[int, int, int]],
+    arrivals: list[tuple[int, str, str]],
+) -> dict[str, float]:
+    from django.db import connections
+
+    from apps.routing import services
+    from apps.routing.models import WaitingCall
+
+    rng = random.Random(11)
+    events, results, workers = start_workers(args.workers)
+    connections.close_all()
+    began = time.time()
+    # The agents busy from the capacity phase finish over the first handle time.
+    releases: list[tuple[float, tuple[int, int, int]]] = [
+        (began + args.handle * (n + 1) / len(reserved), item) for n, item in enumerate(reserved)
+    ]
+    heapq.heapify(releases)
+    next_arrival = began
+    arrival_index = 0
+    outcomes = []
+    end = began + args.duration
+    while time.time() < end:
+        now = time.time()
+        due = []
+        while releases and releases[0][0] <= now:
+            due.append(heapq.heappop(releases)[1])
+        if due:
+            release(due)
+            stamp = time.time()
+            for agent, _call, _offer in due:
+                events.put(("agent", agent, stamp))
+        while next_arrival <= now and arrival_index < len(arrivals):
+            call_id, call_uuid, number = arrivals[arrival_index]
+            arrival_index += 1
+            waiting_call = services.waiting_call_enqueue(
+                call_uuid=call_uuid,
+                queue_slug=rng.choice(slugs),
+                node="bench",
+                telephony_call_id=call_id,
+                caller_number=number,
+                priority=rng.randint(0, 10),
+                tier="vip" if rng.random() < 0.1 else "",
+            )
+            events.put(("call", waiting_call.pk, time.time()))
+            next_arrival += rng.expovariate(args.rate)
+        while True:
+            try:
+                outcome = results.get_nowait()
+            except queue_module.Empty:
+                break
+            outcomes.append(outcome)
+            if outcome[4] is not None:
+                heapq.heappush(releases, (outcome[3] + args.handle, outcome[4]))
+        time.sleep(0.001)
+    stop_workers(events, workers)
+    while True:
+        try:
+            outcomes.append(results.get(timeout=2))
+        except queue_module.Empty:
+            break
+    warm = began + 2.0
+    window = [outcome for outcome in outcomes if outcome[1] >= warm]
+    decided = [outcome for outcome in window if outcome[4] is not None]
+    seconds = max(outcome[3] for outcome in window) - warm
+    latency = [(outcome[3] - outcome[1]) * 1000 for outcome in decided]
+    all_latency = [(outcome[3] - outcome[1]) * 1000 for outcome in window]
+    service = [(outcome[3] - outcome[2]) * 1000 for outcome in decided]
+    return {
+        "arrivals": arrival_index,
+        "arrivals_per_second": arrival_index / args.duration,
+        "events_per_second": len(window) / seconds,
+        "decisions_per_second": len(decided) / seconds,
+        "latency_p50_ms": statistics.median(latency),
+        "latency_p99_ms": percentile(latency, 0.99),
+        "event_latency_p99_ms": percentile(all_latency, 0.99),
+        "service_p50_ms": statistics.median(service),
+        "service_p99_ms": percentile(service, 0.99),
+        "waiting_at_end": WaitingCall.objects.filter(state="waiting").count(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--agents", type=int, default=1500)
+    parser.add_argument("--skills", type=int, default=60)
+    parser.add_argument("--queues", type=int, default=40)
+    parser.add_argument("--backlog", type=int, default=5000)
+    parser.add_argument("--rate", type=float, default=500.0)
+    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--handle",
+        type=float,
+        default=3.0,
+        help="seconds from an offer until the agent is free again",
+    )
+    args = parser.parse_args()
+
+    os.environ.update(bench_env())
+    os.chdir(ROOT)
+    recreate_database()
+    flush_redis()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+
+    from apps.routing.models import Offer
+
+    print(f"migrating {DATABASE} ...", flush=True)
+    call_command("migrate", verbosity=0)
+    started = time.time()
+    world = seed(args)
+    add_backlog(args.backlog, world["queues"], prefix="backlog")
+    arrivals = prepare_arrivals(int(args.rate * args.duration * 1.2) + 100)
+    print(
+        f"seeded {args.agents} agents, {args.skills} skills, {args.queues} queues, "
+        f"{args.backlog} waiting calls in {time.time() - started:.1f} s",
+        flush=True,
+    )
+
+    capacity = phase_capacity(args, world["agents"])
+    print(
+        f"\ncapacity: {capacity['decisions']} decisions in {capacity['seconds']:.2f} s "
+        f"with {args.workers} router processes = {capacity['per_second']:.0f} decisions/s; "
+        f"one decision p50 {capacity['p50_ms']:.2f} ms, p99 {capacity['p99_ms']:.2f} ms",
+        flush=True,
+    )
+
+    reserved = list(
+        Offer.objects.filter(status="ringing").values_list("agent_id", "waiting_call_id", "pk")
+    )
+    add_backlog(args.backlog - _waiting_count(), world["queues"], prefix="topup")
+    connections.close_all()
+    steady = phase_steady(args, world["queues"], reserved, arrivals)
+    print(
+        f"\nsteady state ({args.duration:.0f} s, {args.rate:.0f} arrivals/s offered, "
+        f"{args.handle:.1f} s per call, {args.workers} router processes):"
+    )
+    print(
+        f"  arrivals        {steady['arrivals_per_second']:.0f}/s "
+        f"({steady['arrivals']} calls enqueued by the real service)"
+    )
+    print(
+        f"  router events   {steady['events_per_second']:.0f}/s "
+        f"(arrivals + agents freed), decisions {steady['decisions_per_second']:.0f}/s"
+    )
+    print(
+        f"  decision latency event -> committed offer: p50 "
+        f"{steady['latency_p50_ms']:.2f} ms, p99 {steady['latency_p99_ms']:.2f} ms "
+        f"(every event p99 {steady['event_latency_p99_ms']:.2f} ms)"
+    )
+    print(
+        f"  one decision (router work only): p50 {steady['service_p50_ms']:.2f} ms, "
+        f"p99 {steady['service_p99_ms']:.2f} ms"
+    )
+    print(f"  calls waiting at the end: {steady['waiting_at_end']}")
+    connections.close_all()
+    flush_redis()
+
+
+def _waiting_count() -> int:
+    from apps.routing.models import WaitingCall
+
+    return WaitingCall.objects.filter(state="waiting").count()
+
+
+if __name__ == "__main__":
+    main()
