@@ -42,6 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 PG = "postgres://postgres@127.0.0.1:5432"
 CHUNK_ROWS = 200_000
+LOOKUP = "/api/v1/customers/lookup/"
+LIST = "/api/v1/customers/"
 HEAVY_CUSTOMERS = 10_000  # a fifth of all interactions belong to these (the regulars)
 
 SURNAMES = (
@@ -295,12 +297,12 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def client(args: tuple[int, str, int, int, int]) -> tuple[list[float], dict[int, int], float]:
+def client(args: tuple[int, str, str, int, int, int]) -> tuple[list[float], dict[int, int], float]:
     """Run lookups on one keep-alive connection; return latencies (s), status counts, and the
     loop's duration (process start-up excluded)."""
     import urllib3
 
-    port, token, requests, customers, seed = args
+    port, token, path, requests, customers, seed = args
     rng = random.Random(seed)
     pool = urllib3.HTTPConnectionPool("127.0.0.1", port, maxsize=1, retries=False)
     headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
@@ -313,19 +315,17 @@ def client(args: tuple[int, str, int, int, int]) -> tuple[list[float], dict[int,
         else:
             phone = dialled_form(rng.randint(1, customers), rng)
         started = time.perf_counter()
-        response = pool.request(
-            "GET", "/api/v1/customers/", fields={"phone": phone}, headers=headers
-        )
+        response = pool.request("GET", path, fields={"phone": phone}, headers=headers)
         latencies.append(time.perf_counter() - started)
         statuses[response.status] = statuses.get(response.status, 0) + 1
     return latencies, statuses, time.perf_counter() - loop_started
 
 
 def run_clients(
-    port: int, token: str, *, clients: int, requests: int, customers: int, seed: int
+    port: int, token: str, *, path: str, clients: int, requests: int, customers: int, seed: int
 ) -> tuple[list[float], dict[int, int], float]:
     context = multiprocessing.get_context("spawn")
-    jobs = [(port, token, requests, customers, seed + n) for n in range(clients)]
+    jobs = [(port, token, path, requests, customers, seed + n) for n in range(clients)]
     with context.Pool(clients) as pool:
         results = pool.map(client, jobs)
     # The clients run side by side: throughput is all requests over the longest client's loop.
@@ -513,33 +513,44 @@ def main() -> None:
     server = start_server(env, port, options.workers)
     try:
         wait_ready(server, port, token)
-        run_clients(  # warm every worker's database connection and caches
-            port,
-            token,
-            clients=max(options.workers, 1),
-            requests=300,
-            customers=options.customers,
-            seed=99,
-        )
+        for path in (LOOKUP, LIST):  # warm every worker's connections and caches
+            run_clients(
+                port,
+                token,
+                path=path,
+                clients=max(options.workers, 1),
+                requests=200,
+                customers=options.customers,
+                seed=99,
+            )
+        for path, title in (
+            (LOOKUP, "GET /api/v1/customers/lookup/?phone="),
+            (LIST, "GET /api/v1/customers/?phone= (list filter)"),
+        ):
+            latencies, statuses, elapsed = run_clients(
+                port,
+                token,
+                path=path,
+                clients=1,
+                requests=options.requests,
+                customers=options.customers,
+                seed=1,
+            )
+            report(f"{title}, 1 client (sequential):", latencies, statuses, elapsed)
         latencies, statuses, elapsed = run_clients(
             port,
             token,
-            clients=1,
-            requests=options.requests,
-            customers=options.customers,
-            seed=1,
-        )
-        report("lookup by phone, 1 client (sequential):", latencies, statuses, elapsed)
-        latencies, statuses, elapsed = run_clients(
-            port,
-            token,
+            path=LOOKUP,
             clients=options.clients,
             requests=options.client_requests,
             customers=options.customers,
             seed=10,
         )
         report(
-            f"lookup by phone, {options.clients} concurrent clients:", latencies, statuses, elapsed
+            f"GET /api/v1/customers/lookup/?phone=, {options.clients} concurrent clients:",
+            latencies,
+            statuses,
+            elapsed,
         )
     finally:
         server.terminate()

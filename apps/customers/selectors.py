@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from apps.customers.models import Customer, CustomerIdentity, IdentityKind, Interaction
 from apps.customers.normalize import identity_normalize, phone_normalize
@@ -28,18 +28,23 @@ def _follow_merges(customer: Customer | None) -> Customer | None:
     return customer
 
 
+def _owner(kind: str, value: str) -> Customer | None:
+    # get() rather than first(): no ORDER BY, so the plan is one probe of the unique index.
+    try:
+        return (
+            CustomerIdentity.objects.select_related("customer").get(kind=kind, value=value).customer
+        )
+    except CustomerIdentity.DoesNotExist:
+        return None
+
+
 def customer_find_by_identity(kind: str, value: str | None) -> Customer | None:
     """Return the customer owning the identity (the raw value is normalised first), or None."""
     try:
         normalized = identity_normalize(kind, value)
     except ValueError:
         return None
-    identity = (
-        CustomerIdentity.objects.select_related("customer")
-        .filter(kind=kind, value=normalized)
-        .first()
-    )
-    return _follow_merges(identity.customer if identity else None)
+    return _follow_merges(_owner(kind, normalized))
 
 
 def customer_find_by_phone(raw: str | None) -> Customer | None:
@@ -48,6 +53,24 @@ def customer_find_by_phone(raw: str | None) -> Customer | None:
     if phone is None:
         return None
     return customer_find_by_identity(IdentityKind.PHONE, phone)
+
+
+def customer_lookup(*, actor: Any, kind: str, value: str | None) -> Customer | None:
+    """Return the visible customer owning the identity, with its identities loaded, or None.
+
+    One indexed join (identity -> customer) and one query for the identities: the CRM lookup and
+    the screen-pop call this on every contact.
+    """
+    if not actor.has_perm("customers.view_customer"):
+        return None
+    try:
+        normalized = identity_normalize(kind, value)
+    except ValueError:
+        return None
+    customer = _follow_merges(_owner(kind, normalized))
+    if customer is not None:
+        prefetch_related_objects([customer], "identities")
+    return customer
 
 
 def customer_for_call(call_uuid: str) -> Customer | None:

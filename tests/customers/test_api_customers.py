@@ -10,7 +10,9 @@ Customers are shared by every team, so supervisors of either team see the same c
 
 import pytest
 
+from apps.customers.api.serializers import CustomerSerializer
 from apps.customers.models import Customer, CustomerIdentity, CustomerMerge, Interaction
+from apps.customers.services import customer_merge
 from tests.customers.factories import CustomerFactory, InteractionFactory, customer_with_phone
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +55,61 @@ def test_lookup_by_phone_in_any_format(cast, client_as):
         for who, status in statuses.items()
         if status == 200
     }
+
+
+def test_the_lookup_endpoint_resolves_one_contact(cast, client_as):
+    customer = customer_with_phone("+8613812345678", name="李伟")
+    CustomerIdentity.objects.create(customer=customer, kind="wechat", value="wx-li")
+    statuses = {}
+
+    for who, user in _users(cast).items():
+        response = client_as(user).get("/api/v1/customers/lookup/", {"phone": "0086 13812345678"})
+        statuses[who] = response.status_code
+        if response.status_code == 200:
+            assert (response.json()["id"], response.json()["phones"]) == (
+                customer.pk,
+                ["+8613812345678"],
+            )
+
+    assert statuses == {
+        "anonymous": 401,
+        "agent": 200,
+        "supervisor_other": 200,
+        "supervisor_own": 200,
+        "qa": 200,
+        "crm": 200,
+        "admin": 200,
+    }
+    client = client_as(cast.crm)
+    assert (
+        client.get("/api/v1/customers/lookup/", {"kind": "wechat", "value": "wx-li"}).json()["id"]
+        == customer.pk
+    )
+    unknown = client.get("/api/v1/customers/lookup/", {"phone": "13900000000"})
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "not_found")
+    missing = client.get("/api/v1/customers/lookup/")
+    assert (missing.status_code, list(missing.json()["error"]["fields"])) == (400, ["phone"])
+
+
+def test_a_lookup_of_a_merged_duplicates_number_finds_the_survivor(cast, client_as):
+    survivor = CustomerFactory()
+
+    customer_merge(
+        actor=cast.admin, survivor=survivor, duplicate=customer_with_phone("+8613812345678")
+    )
+
+    response = client_as(cast.crm).get("/api/v1/customers/lookup/", {"phone": "13812345678"})
+
+    assert response.json()["id"] == survivor.pk
+
+
+def test_the_customer_body_has_exactly_the_documented_fields(cast, client_as):
+    customer = customer_with_phone("+8613812345678")
+
+    body = client_as(cast.crm).get(f"/api/v1/customers/{customer.pk}/").json()
+
+    assert list(body) == CustomerSerializer.Meta.fields
+    assert body["identities"][0].keys() == {"id", "kind", "value", "label", "is_primary"}
 
 
 def test_lookup_by_email_ignores_case(cast, client_as):

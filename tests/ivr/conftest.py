@@ -81,12 +81,12 @@ def auth_header() -> str:
 
 
 @pytest.fixture(autouse=True)
-def _freeswitch_credentials(settings):
+def _freeswitch_credentials(settings, tmp_path):
     settings.FREESWITCH_XML_USERNAME = FS_USER
     settings.FREESWITCH_XML_PASSWORD = FS_PASSWORD
     settings.FREESWITCH_XML_ALLOWED_IPS = ["127.0.0.1", "::1"]
     settings.IVR_TTS_COMMAND = []  # tests synthesise only where they say so
-    settings.MEDIA_ROOT = str(settings.BASE_DIR / "var" / "test-media-ivr")
+    settings.MEDIA_ROOT = str(tmp_path / "media")
     graph_module._PUBLISHED.clear()
     prompts_module._CACHE.clear()
     live_versions_forget()

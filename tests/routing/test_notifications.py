@@ -20,8 +20,13 @@ def _listen(group: str) -> str:
 
 
 def _received(channel: str, count: int) -> list[dict]:
+    return async_to_sync(_take)(channel, count)
+
+
+async def _take(channel: str, count: int) -> list[dict]:
+    # One event loop for all receives: the layer buffers per loop.
     layer = get_channel_layer()
-    return [async_to_sync(layer.receive)(channel)["message"] for _ in range(count)]
+    return [(await layer.receive(channel))["message"] for _ in range(count)]
 
 
 def test_an_offer_is_pushed_to_the_agent_once_committed(

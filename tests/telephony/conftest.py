@@ -103,3 +103,15 @@ def sim_node(db, fs_sim) -> Iterator[FreeswitchNode]:
     )
     yield node
     clients.close_all()
+
+
+@pytest.fixture(autouse=True)
+def _only_test_subscribers(monkeypatch):
+    """Keep other apps' domain-event handlers (routing, console...) out of telephony's tests.
+
+    Their subscriptions are made in their AppConfig.ready; these tests check what telephony
+    publishes, so only the subscribers a test adds itself are called.
+    """
+    from collections import defaultdict
+
+    monkeypatch.setattr(domain_events, "_subscribers", defaultdict(list))

@@ -103,6 +103,7 @@ def test_a_call_routed_to_an_agent_is_recorded_end_to_end(fs_sim, sim_node, inge
     # And the caller hangs up
     fs_sim.hangup(caller_uuid)
     wait_for(lambda: Cdr.objects.filter(call=call).count() == 2)
+    assert ingest.wait_idle(10)
 
     # Then one call holds both legs, the agent's tied to the agent, with both CDRs
     call.refresh_from_db()
@@ -137,6 +138,7 @@ def test_a_disconnect_mid_call_is_resynchronised_with_nothing_lost(
     wait_for(lambda: ingest.connection.stats.connects == 2 and ingest.stats.resyncs >= 2)
     wait_for(lambda: Call.objects.filter(uuid=arrives_while_away).exists())
     wait_for(lambda: Call.objects.get(uuid=ends_while_away).state == "ended")
+    assert ingest.wait_idle(10)
     lost = Call.objects.get(uuid=ends_while_away)
     assert lost.hangup_cause == services.LOST_WHILE_DISCONNECTED
     assert Cdr.objects.get(uuid=ends_while_away).source == "resync"

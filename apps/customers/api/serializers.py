@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from typing import Any
 
@@ -42,10 +43,16 @@ class IdentityInputSerializer(serializers.Serializer):
 
 
 class CustomerSerializer(serializers.ModelSerializer):
-    """A customer as the API shows it: sensitive fields masked, identities listed."""
+    """A customer as the API shows it: sensitive fields masked, identities listed.
 
-    phones = serializers.SerializerMethodField()
-    emails = serializers.SerializerMethodField()
+    This is the hot path of the CRM lookup and the screen-pop, so `to_representation` builds the
+    dict directly: DRF would otherwise rebuild every field from the model on each request, which
+    costs more than the lookup query. The declared fields still describe it in the OpenAPI schema
+    (a test checks both name the same keys).
+    """
+
+    phones = serializers.ListField(child=serializers.CharField(), read_only=True)
+    emails = serializers.ListField(child=serializers.CharField(), read_only=True)
     identities = IdentitySerializer(many=True, read_only=True)
     national_id_masked = serializers.CharField(read_only=True)
     bank_card_masked = serializers.CharField(read_only=True)
@@ -76,14 +83,43 @@ class CustomerSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def _values(self, customer: Customer, kind: str) -> list[str]:
-        return [i.value for i in customer.identities.all() if i.kind == kind]
+    def to_representation(self, customer: Customer) -> dict[str, Any]:
+        identities = list(customer.identities.all())
+        return {
+            "id": customer.pk,
+            "name": customer.name,
+            "company": customer.company,
+            "vip_tier": customer.vip_tier,
+            "language": customer.language,
+            "timezone": customer.timezone,
+            "tags": list(customer.tags),
+            "consent_recording": customer.consent_recording,
+            "consent_marketing": customer.consent_marketing,
+            "national_id_masked": customer.national_id_masked,
+            "bank_card_masked": customer.bank_card_masked,
+            "notes": customer.notes,
+            "external_id": customer.external_id,
+            "phones": [i.value for i in identities if i.kind == IdentityKind.PHONE],
+            "emails": [i.value for i in identities if i.kind == IdentityKind.EMAIL],
+            "identities": [
+                {
+                    "id": i.pk,
+                    "kind": i.kind,
+                    "value": i.value,
+                    "label": i.label,
+                    "is_primary": i.is_primary,
+                }
+                for i in identities
+            ],
+            "merged_into": customer.merged_into_id,
+            "merged_at": _iso(customer.merged_at),
+            "created_at": _iso(customer.created_at),
+            "updated_at": _iso(customer.updated_at),
+        }
 
-    def get_phones(self, customer: Customer) -> list[str]:
-        return self._values(customer, IdentityKind.PHONE)
 
-    def get_emails(self, customer: Customer) -> list[str]:
-        return self._values(customer, IdentityKind.EMAIL)
+def _iso(value: dt.datetime | None) -> str | None:
+    return serializers.DateTimeField().to_representation(value) if value else None
 
 
 def _validate_timezone(value: str) -> str:

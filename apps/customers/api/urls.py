@@ -4,6 +4,7 @@ from apps.customers.api import views
 
 urlpatterns = [
     path("", views.CustomerListView.as_view(), name="customer-list"),
+    path("lookup/", views.CustomerLookupView.as_view(), name="customer-lookup"),
     path("import/", views.CustomerImportView.as_view(), name="customer-import"),
     path("<int:customer_id>/", views.CustomerDetailView.as_view(), name="customer-detail"),
     path("<int:customer_id>/merge/", views.CustomerMergeView.as_view(), name="customer-merge"),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -10,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api.pagination import DefaultCursorPagination
+from apps.core.errors import InvalidInput, NotFound
 from apps.customers import services
 from apps.customers.access import access_customer_by_id, access_identity_by_id
 from apps.customers.api.filters import CustomerFilter, InteractionFilter
@@ -29,8 +31,8 @@ from apps.customers.api.serializers import (
     RevealSerializer,
 )
 from apps.customers.csv_import import customer_import_csv
-from apps.customers.models import Customer, Interaction
-from apps.customers.selectors import customer_list, interaction_list
+from apps.customers.models import Customer, IdentityKind, Interaction
+from apps.customers.selectors import customer_list, customer_lookup, interaction_list
 from apps.rbac.permissions import HasModelPermissions
 
 VIEW = "customers.view_customer"
@@ -73,6 +75,40 @@ class CustomerListView(generics.ListAPIView):
         identities += [services.IdentityInput(**item) for item in data.pop("identities", [])]
         customer = services.customer_create(actor=request.user, identities=identities, **data)
         return _customer_response(customer, status.HTTP_201_CREATED)
+
+
+class CustomerLookupView(APIView):
+    """Resolve one contact to its customer: the CRM and screen-pop lookup (404 when unknown).
+
+    Give `phone` (any format), `email`, or `kind` and `value` for another identity.
+    """
+
+    permission_classes = [HasModelPermissions]
+    required_permissions = {"get": [VIEW]}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("phone", str, description="Phone number in any format"),
+            OpenApiParameter("email", str, description="E-mail address"),
+            OpenApiParameter("kind", str, enum=IdentityKind.values, description="Identity kind"),
+            OpenApiParameter("value", str, description="Identity value (with kind)"),
+        ],
+        responses={200: CustomerSerializer, 404: OpenApiResponse(description="Nobody has it")},
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        if params.get("phone"):
+            kind, value = IdentityKind.PHONE, params["phone"]
+        elif params.get("email"):
+            kind, value = IdentityKind.EMAIL, params["email"]
+        elif params.get("kind") and params.get("value"):
+            kind, value = params["kind"], params["value"]
+        else:
+            raise InvalidInput(_("Give a phone, an email, or a kind and a value."), field="phone")
+        customer = customer_lookup(actor=request.user, kind=kind, value=value)
+        if customer is None:
+            raise NotFound(_("No customer has this %(kind)s.") % {"kind": kind})
+        return _customer_response(customer)
 
 
 class CustomerDetailView(APIView):
