@@ -163,6 +163,11 @@ def drive(options: argparse.Namespace) -> None:
                 user = User.objects.create(username=f"bench-agent-{extension}")
                 Agent.objects.create(user=user, team=team, extension=extension)
 
+    if not options.with_subscribers:
+        # Measure telephony's own pipeline; other apps' handlers are theirs to measure.
+        from apps.telephony import domain_events
+
+        domain_events._subscribers.clear()
     ingest = NodeIngest(node, batch_size=options.batch_size,
                         batch_wait=options.batch_wait_ms / 1000, buffer_size=100_000)
     ingest.start()
@@ -235,6 +240,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="how long to generate")
     parser.add_argument("--agents", type=int, default=50, help="agent phones (and DIDs)")
     parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument(
+        "--with-subscribers", action="store_true",
+        help="keep other apps' domain-event handlers (routing, console) subscribed",
+    )
     parser.add_argument("--batch-wait-ms", type=int, default=50)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()

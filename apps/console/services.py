@@ -29,8 +29,9 @@ from apps.accounts.models import Agent, User
 from apps.console import integrations, protocol, selectors
 from apps.console.access import CallControlContext
 from apps.console.models import DispositionCode, Notification, ScheduledCallback, WrapUp
+from apps.console.realtime import push, push_on_commit
 from apps.core.errors import Conflict, DomainError, InvalidInput, ServiceUnavailable
-from apps.core.realtime import agent_group, push_now, push_on_commit, queue_group, user_group
+from apps.core.realtime import agent_group, queue_group, user_group
 from apps.telephony.models import Call, CallCommand, CallLeg
 from apps.telephony.services import call_command_request
 
@@ -372,7 +373,7 @@ def control_outcome_push(
     }
     agent_id = int(parsed["agent_id"])
     if succeeded:
-        push_now(agent_group(agent_id), protocol.CONTROL_SUCCEEDED, payload)
+        push(agent_group(agent_id), protocol.CONTROL_SUCCEEDED, payload)
         return True
     agent = Agent.objects.select_related("user").filter(pk=agent_id).first()
     language = agent.user.language if agent is not None else settings.LANGUAGE_CODE
@@ -380,7 +381,7 @@ def control_outcome_push(
         reason = protocol.failure_reason(
             action=action, error_code=error_code, error_message=error_message
         )
-    push_now(
+    push(
         agent_group(agent_id),
         protocol.CONTROL_FAILED,
         {**payload, "error_code": error_code, "reason": reason},
@@ -416,7 +417,7 @@ def screen_pop_push(
         "leg_role": leg_role,
         "event_at": selectors.iso(occurred_at),
     }
-    push_now(agent_group(agent_id), protocol.SCREEN_POP, payload)
+    push(agent_group(agent_id), protocol.SCREEN_POP, payload)
     return payload
 
 
@@ -792,7 +793,7 @@ QUEUE_STATS_TRAILING_KEY = "console:queue-stats:trail:{queue_id}"
 def queue_stats_push(*, queue_id: int) -> dict[str, Any]:
     """Push a queue's waiting count and longest wait to its group now; return the figures."""
     (stats,) = selectors.queue_stats([queue_id])
-    push_now(queue_group(queue_id), protocol.QUEUE_STATS, stats)
+    push(queue_group(queue_id), protocol.QUEUE_STATS, stats)
     return stats
 
 
@@ -829,7 +830,7 @@ def session_key_digest(session_key: str | None) -> str:
 def console_sessions_close(*, user_id: int, reason: str, session_key: str | None = None) -> None:
     """Close the user's console sockets now: those of one browser session (logout), or all of
     them (the account or the agent was disabled)."""
-    push_now(
+    push(
         user_group(user_id),
         protocol.SESSION_CLOSED,
         {"reason": reason, "session": session_key_digest(session_key)},

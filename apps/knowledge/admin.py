@@ -45,6 +45,13 @@ class ArticleGroupAdmin(admin.ModelAdmin):
     search_fields = ("key",)
     inlines = [VariantInline]
 
+    def delete_model(self, request: HttpRequest, obj: ArticleGroup) -> None:
+        services.article_group_delete(actor=request.user, group=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ArticleGroup]) -> None:
+        for group in queryset:
+            services.article_group_delete(actor=request.user, group=group)
+
     def save_model(self, request: HttpRequest, obj: ArticleGroup, form: Any, change: bool) -> None:
         if not change:
             super().save_model(request, obj, form, change)
@@ -147,6 +154,13 @@ class ArticleAdmin(admin.ModelAdmin):
             obj.pk = created.pk
         # The admin goes on with this object (messages, redirect): give it the saved state.
         obj.refresh_from_db()
+
+    def delete_model(self, request: HttpRequest, obj: Article) -> None:
+        services.article_delete(actor=request.user, article=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        for article in queryset:
+            services.article_delete(actor=request.user, article=article)
 
     def has_publish_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("knowledge.publish_article")

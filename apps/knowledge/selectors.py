@@ -7,7 +7,7 @@ see everything, drafts included. Suggestions only ever offer published articles.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,21 +96,43 @@ def _scope_filters(actor: User, *, status: str | None) -> dict[str, Any]:
     return filters
 
 
-def _rank(hits: Sequence[SearchHit], articles: Mapping[int, Article]) -> list[ArticleHit]:
+@dataclass(frozen=True)
+class _Ranked:
+    article_id: int
+    score: float
+    text_score: float
+
+
+def _rank(hits: Sequence[SearchHit], readable: QuerySet[Article]) -> list[_Ranked]:
+    """Return the hits the actor may read, reordered by feedback and usage (no article loaded)."""
+    counters = {
+        pk: (helpful, not_helpful, opened + linked)
+        for pk, helpful, not_helpful, opened, linked in readable.filter(
+            pk__in=[int(hit.doc_id) for hit in hits]
+        )
+        .order_by()
+        .values_list("pk", "helpful_count", "not_helpful_count", "open_count", "ticket_link_count")
+    }
     ranked = []
     for hit in hits:
-        article = articles.get(int(hit.doc_id))
-        if article is None:  # hidden from this actor, or gone since it was indexed
+        article_id = int(hit.doc_id)
+        if article_id not in counters:  # hidden from this actor, or gone since it was indexed
             continue
-        score = boosted_score(
-            hit.score,
-            helpful=article.helpful_count,
-            not_helpful=article.not_helpful_count,
-            uses=article.open_count + article.ticket_link_count,
-        )
-        ranked.append(ArticleHit(article=article, score=score, text_score=hit.score))
-    ranked.sort(key=lambda item: (-item.score, item.article.pk))
+        helpful, not_helpful, uses = counters[article_id]
+        score = boosted_score(hit.score, helpful=helpful, not_helpful=not_helpful, uses=uses)
+        ranked.append(_Ranked(article_id=article_id, score=score, text_score=hit.score))
+    ranked.sort(key=lambda item: (-item.score, item.article_id))
     return ranked
+
+
+def _load(ranked: Sequence[_Ranked], readable: QuerySet[Article]) -> list[ArticleHit]:
+    """Load only the articles that are shown, keeping the ranking."""
+    articles = readable.in_bulk([item.article_id for item in ranked])
+    return [
+        ArticleHit(article=articles[item.article_id], score=item.score, text_score=item.text_score)
+        for item in ranked
+        if item.article_id in articles
+    ]
 
 
 def _site_language(language: str | None) -> str | None:
@@ -143,8 +165,8 @@ def article_search(
         limit=max(limit * CANDIDATES_PER_RESULT, MIN_CANDIDATES),
         match=Match.ALL,
     )
-    visible = article_list_visible(actor=actor).in_bulk([int(hit.doc_id) for hit in hits])
-    return _rank(hits, visible)[:limit]
+    readable = article_list_visible(actor=actor)
+    return _load(_rank(hits, readable)[:limit], readable)
 
 
 def _words(values: Sequence[str]) -> list[str]:
@@ -209,9 +231,8 @@ def article_suggest(*, actor: User, context: SuggestionContext, limit: int = 5) 
             ARTICLE_DOC_TYPE, query, filters=filters, limit=candidates, match=Match.ANY
         )
         tiers.append([hit for hit in others if hit.doc_id not in found])
-    ids = [int(hit.doc_id) for tier in tiers for hit in tier]
-    visible = article_list_visible(actor=actor).filter(status=Article.Status.PUBLISHED).in_bulk(ids)
-    ranked: list[ArticleHit] = []
+    readable = article_list_visible(actor=actor).filter(status=Article.Status.PUBLISHED)
+    ranked: list[_Ranked] = []
     for tier in tiers:
-        ranked.extend(_rank(tier, visible))
-    return ranked[:limit]
+        ranked.extend(_rank(tier, readable))
+    return _load(ranked[:limit], readable)

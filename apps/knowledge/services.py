@@ -77,6 +77,16 @@ def _index_articles(articles: Iterable[Article]) -> None:
         enqueue_on_commit(article_index, article.pk)
 
 
+def _unindex(article_ids: Iterable[int]) -> None:
+    # A deleted row took its PostgreSQL index entry with it; a remote index needs telling.
+    if get_search_backend().transactional:
+        return
+    from apps.knowledge.tasks import article_index
+
+    for article_id in article_ids:
+        enqueue_on_commit(article_index, article_id)
+
+
 def _check_language(language: str) -> None:
     if language not in {code for code, _name in settings.LANGUAGES}:
         raise InvalidInput(_("Unknown language."), field="language")
@@ -369,3 +379,19 @@ def article_usage_record(
     counter = "ticket_link_count" if linking else "open_count"
     Article.objects.filter(pk=article.pk).update(**{counter: F(counter) + 1})
     return usage, True
+
+
+@transaction.atomic
+def article_delete(*, actor: User | None, article: Article) -> None:
+    """Delete one language of an article with its history; the search index follows."""
+    article_id = article.pk
+    article.delete()
+    _unindex([article_id])
+
+
+@transaction.atomic
+def article_group_delete(*, actor: User | None, group: ArticleGroup) -> None:
+    """Delete an article in every language; the search index follows."""
+    article_ids = list(group.variants.values_list("pk", flat=True))
+    group.delete()
+    _unindex(article_ids)

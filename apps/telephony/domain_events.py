@@ -10,6 +10,12 @@ Telephony services publish after their transaction commits, so a handler never s
 was rolled back. Handlers run synchronously in the process that published (the event process or
 the telephony worker): keep them quick (enqueue a task, make a small write). A handler that raises
 is logged and does not stop the others.
+
+In those two processes (gevent, monkey-patched) handlers run in a native thread of gevent's
+threadpool, not on the hub: handlers may use ``async_to_sync`` (channel-layer pushes), whose event
+loop would otherwise be "running" on the hub's OS thread while it waits, making Django refuse
+every other greenlet's database calls (SynchronousOnlyOperation) and a second concurrent
+``async_to_sync`` fail. The publishing greenlet waits cooperatively meanwhile.
 """
 
 from __future__ import annotations
@@ -124,8 +130,45 @@ def publish(event: CallEvent) -> None:
 
 def publish_all(events: Iterable[CallEvent]) -> None:
     """Deliver events in order (callers publish after commit)."""
+    events = list(events)
+    if not events:
+        return
+    if _on_gevent_hub():
+        import gevent
+
+        gevent.get_hub().threadpool.apply(_publish_in_pool, (events,))
+        return
     for event in events:
         publish(event)
+
+
+def _publish_in_pool(events: list[CallEvent]) -> None:
+    _native_local().in_pool = True
+    for event in events:
+        publish(event)
+
+
+_NATIVE_LOCAL: Any = None
+
+
+def _native_local() -> Any:
+    """Return a per-OS-thread namespace (monkey-patching makes threading.local per greenlet)."""
+    global _NATIVE_LOCAL  # noqa: PLW0603  (created once, lazily: gevent may be absent)
+    if _NATIVE_LOCAL is None:
+        from gevent import monkey
+
+        _NATIVE_LOCAL = monkey.get_original("threading", "local")()
+    return _NATIVE_LOCAL
+
+
+def _on_gevent_hub() -> bool:
+    try:
+        from gevent import monkey
+    except ImportError:
+        return False
+    if not monkey.is_module_patched("threading"):
+        return False
+    return not getattr(_native_local(), "in_pool", False)
 
 
 def publish_on_commit(events: list[CallEvent]) -> None:

@@ -21,7 +21,7 @@ from apps.telephony import services
 from apps.telephony.esl.messages import Event
 from apps.telephony.ledger import Ledger
 from apps.telephony.models import FreeswitchNode
-from apps.telephony.services import CdrFacts, ChannelInfo
+from apps.telephony.services import CdrFacts
 
 logger = logging.getLogger(__name__)
 
@@ -76,43 +76,105 @@ def _sequence(event: Event) -> int:
     return int(value) if value.isdigit() else 0
 
 
-def channel_info(event: Event) -> ChannelInfo:
+class EventChannel:
+    """What an event says about its channel (``services.ChannelInfo``), read on demand."""
+
+    __slots__ = ("_headers", "_variables")
+
+    def __init__(self, event: Event) -> None:
+        self._headers = event.headers
+        self._variables: dict[str, str] | None = None
+
+    @property
+    def uuid(self) -> str:
+        return self._headers.get("Unique-ID", "")
+
+    @property
+    def direction(self) -> str:
+        return self._headers.get("Call-Direction", "inbound")
+
+    @property
+    def channel_name(self) -> str:
+        return self._headers.get("Channel-Name", "")
+
+    @property
+    def call_uuid(self) -> str | None:
+        return self._headers.get("Channel-Call-UUID") or None
+
+    @property
+    def originator_uuid(self) -> str | None:
+        headers = self._headers
+        originator = headers.get("variable_originating_leg_uuid")
+        if not originator and headers.get("Other-Type") == "originator":
+            originator = headers.get("Other-Leg-Unique-ID")
+        return originator or None
+
+    @property
+    def caller_number(self) -> str:
+        return self._headers.get("Caller-Caller-ID-Number", "")
+
+    @property
+    def caller_name(self) -> str:
+        return self._headers.get("Caller-Caller-ID-Name", "")
+
+    @property
+    def destination(self) -> str:
+        return self._headers.get("Caller-Destination-Number", "")
+
+    @property
+    def created_at(self) -> datetime | None:
+        return services.from_microseconds(self._headers.get("Caller-Channel-Created-Time"))
+
+    @property
+    def has_variables(self) -> bool:
+        headers = self._headers
+        return "variable_direction" in headers or "variable_uuid" in headers
+
+    @property
+    def variables(self) -> dict[str, str]:
+        variables = self._variables
+        if variables is None:
+            headers = self._headers
+            variables = {}
+            if self.has_variables:
+                variables = {
+                    name[9:]: value
+                    for name, value in headers.items()
+                    if name.startswith("variable_cc_")
+                }
+                for name in _AGENT_VARIABLES:
+                    value = headers.get("variable_" + name)
+                    if value:
+                        variables[name] = value
+            self._variables = variables
+        return variables
+
+
+def channel_info(event: Event) -> EventChannel:
     """Return what an event says about its channel."""
-    headers = event.headers
-    uuid = headers.get("Unique-ID", "")
-    has_variables = "variable_direction" in headers or "variable_uuid" in headers
-    variables: dict[str, str] = {}
-    if has_variables:
-        variables = {
-            name[9:]: value for name, value in headers.items() if name.startswith("variable_cc_")
-        }
-        for name in _AGENT_VARIABLES:
-            value = headers.get("variable_" + name)
-            if value:
-                variables[name] = value
-    originator = variables.get("originating_leg_uuid")
-    if not originator and headers.get("Other-Type") == "originator":
-        originator = headers.get("Other-Leg-Unique-ID")
-    return ChannelInfo(
-        uuid=uuid,
-        direction=headers.get("Call-Direction", "inbound"),
-        channel_name=headers.get("Channel-Name", ""),
-        call_uuid=headers.get("Channel-Call-UUID") or None,
-        originator_uuid=originator or None,
-        caller_number=headers.get("Caller-Caller-ID-Number", ""),
-        caller_name=headers.get("Caller-Caller-ID-Name", ""),
-        destination=headers.get("Caller-Destination-Number", ""),
-        created_at=services.from_microseconds(headers.get("Caller-Channel-Created-Time")),
-        answered_at=services.from_microseconds(headers.get("Caller-Channel-Answered-Time")),
-        state_hint=headers.get("Answer-State", ""),
-        variables=variables,
-        has_variables=has_variables,
-    )
+    return EventChannel(event)
+
+
+# Events after which the IVR or dialplan may have set new cc_* variables on the caller's leg.
+_VARIABLE_EVENTS = frozenset(
+    {
+        "CHANNEL_CREATE",
+        "CHANNEL_DATA",
+        "CHANNEL_ANSWER",
+        "CHANNEL_PARK",
+        "CHANNEL_BRIDGE",
+        "CHANNEL_HANGUP_COMPLETE",
+    }
+)
 
 
 def _observe(ledger: Ledger, event: Event):  # type: ignore[no-untyped-def]
     return services.leg_observe(
-        ledger, channel_info(event), sequence=_sequence(event), at=_event_time(event)
+        ledger,
+        EventChannel(event),
+        sequence=_sequence(event),
+        at=_event_time(event),
+        capture_variables=event.name in _VARIABLE_EVENTS,
     )
 
 

@@ -19,7 +19,7 @@ import uuid as uuid_module
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -66,30 +66,46 @@ def from_microseconds(value: str | int | None) -> datetime | None:
     return datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
 
 
-@dataclass(frozen=True)
-class ChannelInfo:
-    """What an event says about its channel, enough to create the leg and its call."""
+class ChannelInfo(Protocol):
+    """What an event says about its channel, enough to create the leg and its call.
+
+    The listener's implementation reads the event's headers lazily: most events only need
+    ``uuid``, and scanning ~200 headers for variables costs more than handling the event.
+    """
 
     uuid: str
     direction: str
-    channel_name: str = ""
-    call_uuid: str | None = None
-    originator_uuid: str | None = None
-    caller_number: str = ""
-    caller_name: str = ""
-    destination: str = ""
-    created_at: datetime | None = None
-    answered_at: datetime | None = None
-    state_hint: str = ""
-    variables: Mapping[str, str] = field(default_factory=dict)
-    has_variables: bool = False
+    channel_name: str
+    call_uuid: str | None
+    originator_uuid: str | None
+    caller_number: str
+    caller_name: str
+    destination: str
+    created_at: datetime | None
+    has_variables: bool
+
+    @property
+    def variables(self) -> Mapping[str, str]:
+        """The cc_* variables plus those naming an agent (dialed_user, user_name ...)."""
+        ...
 
 
 # ---------------------------------------------------------------------------------- legs/calls
 
 
-def leg_observe(ledger: Ledger, info: ChannelInfo, *, sequence: int, at: datetime) -> CallLeg:
-    """Return the leg an event happened on, creating it (and its call) the first time."""
+def leg_observe(
+    ledger: Ledger,
+    info: ChannelInfo,
+    *,
+    sequence: int,
+    at: datetime,
+    capture_variables: bool = True,
+) -> CallLeg:
+    """Return the leg an event happened on, creating it (and its call) the first time.
+
+    With ``capture_variables`` a newer event of the call's A-leg refreshes the call's cc_*
+    variables (the listener asks only on events after which the IVR may have set new ones).
+    """
     leg = ledger.leg(info.uuid)
     if leg is None:
         leg = _leg_create(ledger, info, sequence=sequence, at=at)
@@ -100,7 +116,12 @@ def leg_observe(ledger: Ledger, info: ChannelInfo, *, sequence: int, at: datetim
     if sequence > call.last_event_sequence:
         call.last_event_sequence = sequence
         ledger.changed(call, "last_event_sequence")
-    if info.has_variables and leg.uuid == call.uuid and sequence > call.vars_sequence:
+    if (
+        capture_variables
+        and leg.uuid == call.uuid
+        and sequence > call.vars_sequence
+        and info.has_variables
+    ):
         _call_capture_variables(ledger, call, info.variables, sequence=sequence)
     return leg
 

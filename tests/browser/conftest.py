@@ -13,19 +13,16 @@ import pytest
 from tests.browser import harness
 
 
-@pytest.fixture(autouse=True)
-def _sync_orm_beside_playwright(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread between calls; the ORM calls the
-    # test makes in between are still plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture(scope="session")
-def chromium():
+@pytest.fixture
+def chromium(transactional_db, monkeypatch):
+    """Chromium for one test, stopped before the test's data is flushed."""
     if not os.path.exists(harness.CHROMIUM):
         pytest.skip("Debian's chromium is not installed")
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps its event loop registered on this thread between calls; the
+    # ORM calls the test makes in between are still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = harness.launch_chromium(playwright)
         yield browser
@@ -40,7 +37,7 @@ def database_name(transactional_db) -> str:
 
 
 @pytest.fixture
-def processes():
+def processes(transactional_db):
     """Collect the suite's processes of one test and stop them (before the data is flushed)."""
     started: list[harness.Process] = []
     yield started

@@ -86,7 +86,7 @@ def suite_env(database_name: str, **extra: str) -> dict[str, str]:
     """Return the environment of the suite's processes: the test settings and databases."""
     env = dict(os.environ)
     env.update({
-        "DJANGO_SETTINGS_MODULE": "callcenter.settings.test",
+        "DJANGO_SETTINGS_MODULE": "tests.browser.settings",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database_name}",
         "DB_CONN_MAX_AGE": "0",
         "PYTHONUNBUFFERED": "1",
@@ -130,7 +130,8 @@ def start_event_process(env: dict[str, str], connected: Callable[[], bool]) -> P
     def up() -> bool:
         if not process.alive():
             raise RuntimeError(f"event process exited:\n{process.output()}")
-        return connected()
+        # Subscribed (and past its first snapshot) once it says the session is up.
+        return connected() and "ESL session up" in process.output()
 
     wait_for(up, timeout=30, what="telephony event process")
     return process

@@ -8,7 +8,7 @@ from apps.core.errors import InvalidInput
 from apps.knowledge import tasks
 from apps.knowledge.models import Article
 from apps.knowledge.services import article_index_now, article_update
-from apps.search import SearchUnavailable
+from apps.search import SearchUnavailable, get_search_backend
 from tests.knowledge.helpers import make_article
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +48,37 @@ def test_a_refused_update_enqueues_nothing(settings, sent, django_capture_on_com
     assert sent == []
     article.refresh_from_db()
     assert article.tags == []
+
+
+def test_deleting_in_the_admin_removes_every_language_from_the_index_after_commit(
+    cast, client, settings, sent, django_capture_on_commit_callbacks
+):
+    english = make_article(title="Warranty", body="One year.")
+    chinese = make_article(title="保修", body="一年。", language="zh-hans", group=english.group)
+    settings.SEARCH_BACKEND = "elasticsearch"
+    client.force_login(cast.admin)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/admin/knowledge/articlegroup/{english.group.pk}/delete/", {"post": "yes"}
+        )
+
+    assert response.status_code == 302
+    assert not Article.objects.filter(pk__in=[english.pk, chinese.pk]).exists()
+    assert sorted(sent) == sorted([((english.pk,), {}), ((chinese.pk,), {})])
+
+
+def test_the_task_removes_a_deleted_article_from_the_index(settings, monkeypatch):
+    settings.SEARCH_BACKEND = "elasticsearch"
+    deleted = []
+    backend = get_search_backend()
+    monkeypatch.setattr(
+        backend, "delete", lambda doc_type, doc_id: deleted.append((doc_type, doc_id))
+    )
+
+    tasks.article_index(424242)
+
+    assert deleted == [("knowledge.article", "424242")]
 
 
 def test_the_task_reports_an_unreachable_engine_as_retryable(settings):

@@ -1,0 +1,114 @@
+"""Send the console's pushes from any process, including the gevent ones.
+
+apps.core.realtime.push_now runs ``async_to_sync`` per push. In the gevent processes that publish
+telephony events (the event process and the telephony worker) greenlets share one OS thread, so
+an event loop running in one greenlet (telephony's PushSender, another task's push) makes
+``async_to_sync`` in another fail ("cannot use AsyncToSync in the same thread as an async event
+loop") and can break the other loop. Under gevent this module therefore sends group messages
+with the synchronous Redis client over gevent's cooperative sockets, writing exactly what
+channels_redis' ``group_send`` writes (same keys, serialisation and capacity rule), so no event
+loop is involved. Elsewhere it is push_now.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from apps.core.realtime import push_now
+
+logger = logging.getLogger(__name__)
+
+# channels_redis' group_send, once per connection: add the message to each channel's sorted set
+# unless the channel is at capacity; return how many were over capacity.
+_GROUP_SEND_LUA = """
+local over_capacity = 0
+local current_time = ARGV[#ARGV - 1]
+local expiry = ARGV[#ARGV]
+for i=1,#KEYS do
+    if redis.call('ZCOUNT', KEYS[i], '-inf', '+inf') < tonumber(ARGV[i + #KEYS]) then
+        redis.call('ZADD', KEYS[i], current_time, ARGV[i])
+        redis.call('EXPIRE', KEYS[i], expiry)
+    else
+        over_capacity = over_capacity + 1
+    end
+end
+return over_capacity
+"""
+
+# Sync Redis clients by (gevent hub, host index): a socket belongs to the hub it was made in.
+_clients: dict[tuple[int, int], Any] = {}
+_clients_lock = threading.Lock()
+
+
+def gevent_patched() -> bool:
+    """Tell whether this process runs under gevent's monkey-patching."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return False
+    return monkey.is_module_patched("socket")
+
+
+def _client(layer: Any, index: int) -> Any:
+    import gevent
+    import redis
+
+    key = (id(gevent.get_hub()), index)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            host = dict(layer.hosts[index])
+            address = host.pop("address", None)
+            client = redis.Redis.from_url(address, **host) if address else redis.Redis(**host)
+            _clients[key] = client
+        return client
+
+
+def _group_send_sync(layer: Any, group: str, message: dict[str, Any]) -> None:
+    key = layer._group_key(group)
+    connection = _client(layer, layer.consistent_hash(group))
+    connection.zremrangebyscore(key, min=0, max=int(time.time()) - layer.group_expiry)
+    channel_names = [name.decode("utf8") for name in connection.zrange(key, 0, -1)]
+    by_connection, messages, capacities = layer._map_channel_keys_to_connection(
+        channel_names, message
+    )
+    for index, channel_keys in by_connection.items():
+        client = _client(layer, index)
+        pipe = client.pipeline()
+        for channel_key in channel_keys:
+            pipe.zremrangebyscore(channel_key, min=0, max=int(time.time()) - int(layer.expiry))
+        pipe.execute()
+        args = [messages[channel_key] for channel_key in channel_keys]
+        args += [capacities[channel_key] for channel_key in channel_keys]
+        args += [time.time(), layer.expiry]
+        client.eval(_GROUP_SEND_LUA, len(channel_keys), *channel_keys, *args)
+
+
+def push(group: str, message_type: str, payload: dict[str, Any]) -> None:
+    """Send a message to a group now (callers are past their commit); never raises."""
+    if not gevent_patched():
+        push_now(group, message_type, payload)
+        return
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "broadcast", "message": {"type": message_type, **payload}}
+    try:
+        if hasattr(layer, "_map_channel_keys_to_connection"):
+            _group_send_sync(layer, group, message)
+        else:  # a layer without Redis (the in-memory demo layer) has no loop to collide with
+            push_now(group, message_type, payload)
+    except Exception:  # a browser update must never break the caller
+        logger.exception("realtime push to %s failed", group)
+
+
+def push_on_commit(group: str, message_type: str, payload: dict[str, Any]) -> None:
+    """Send a message to a group once the current transaction commits."""
+    from django.db import transaction
+
+    transaction.on_commit(lambda: push(group, message_type, payload))
