@@ -178,6 +178,12 @@ def drive(options: argparse.Namespace) -> None:
     received_before = ingest.stats.received
     ingested_before = ingest.stats.ingested
 
+    profiler = None
+    if options.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     cpu_before = _cpu_seconds()
     first_arrival = None
     child.stdin.write("go\n")
@@ -193,6 +199,11 @@ def drive(options: argparse.Namespace) -> None:
     ingest.push_sender.wait_idle(60)
     pushed = time.monotonic()
     cpu = _cpu_seconds() - cpu_before
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
     summary = json.loads(summary_line.get())
     batches = ingest.stats.batches
     stats = ingest.stats
@@ -245,6 +256,7 @@ def main() -> None:
         help="keep other apps' domain-event handlers (routing, console) subscribed",
     )
     parser.add_argument("--batch-wait-ms", type=int, default=50)
+    parser.add_argument("--profile", action="store_true", help="print where this process spent")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.serve:

@@ -199,15 +199,16 @@ def add_backlog(count: int, slugs: list[str], *, prefix: str) -> None:
 
     from apps.routing import conf
     from apps.routing.matching import required_tokens
-    from apps.routing.models import Queue, WaitingCall
+    from apps.routing.models import WaitingCall
     from apps.routing.priority import rank_at
+    from apps.routing.selectors import queue_profile
     from apps.routing.services import call_requirements
     from apps.telephony.models import Call, FreeswitchNode
 
     rng = random.Random(hash(prefix) & 0xFFFF)
     now = timezone.now()
     node = FreeswitchNode.objects.get(name="bench")
-    queues = {queue.slug: queue for queue in Queue.objects.filter(slug__in=slugs)}
+    queues = {slug: queue_profile(slug=slug, fallback=slug) for slug in slugs}
     calls = Call.objects.bulk_create(
         (
             Call(
@@ -236,9 +237,10 @@ def add_backlog(count: int, slugs: list[str], *, prefix: str) -> None:
         enqueued = now - timedelta(seconds=rng.uniform(0, 300))
         rows.append(
             WaitingCall(
-                queue=queues[slug],
+                queue_id=queues[slug].id,
                 call_uuid=call.uuid,
                 telephony_call_id=call.pk,
+                telephony_node_id=node.pk,
                 node="bench",
                 caller_number=call.caller_number,
                 priority=priority,

@@ -416,6 +416,8 @@ def screen_pop_push(
         "leg_uuid": leg_uuid,
         "leg_role": leg_role,
         "event_at": selectors.iso(occurred_at),
+        # When the suite sent it: with event_at, where a slow screen-pop spent its time.
+        "pushed_at": timezone.now().isoformat(),
     }
     push(agent_group(agent_id), protocol.SCREEN_POP, payload)
     return payload

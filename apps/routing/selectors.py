@@ -94,6 +94,70 @@ def waiting_call_list_for_queue(*, queue: Queue) -> QuerySet[WaitingCall]:
     ).order_by("rank_at", "pk")
 
 
+# ------------------------------------------------------------------------- a queue's profile
+
+
+@dataclass(frozen=True)
+class RuleTiming:
+    after_seconds: int
+    action: str
+
+
+@dataclass(frozen=True)
+class QueueProfile:
+    """What joining a queue's line needs to know, read in one query (the arrival path is hot)."""
+
+    id: int
+    slug: str
+    priority: int
+    strategy: str
+    sticky_window_seconds: int
+    max_wait_seconds: int
+    max_size: int
+    business_hours_id: int | None
+    closed_action: str
+    closed_target: str
+    full_action: str
+    full_target: str
+    requirements: dict[int, int]
+    team_ids: list[int]
+    rules: list[RuleTiming]
+
+
+_PROFILE_SQL = """
+SELECT q.id, q.slug, q.priority, q.strategy, q.sticky_window_seconds, q.max_wait_seconds,
+       q.max_size, q.business_hours_id, q.closed_action, q.closed_target, q.full_action,
+       q.full_target,
+       COALESCE((SELECT json_object_agg(s.skill_id, s.min_level)
+                 FROM routing_queueskill s WHERE s.queue_id = q.id), '{}'::json),
+       ARRAY(SELECT t.team_id FROM routing_queue_teams t WHERE t.queue_id = q.id
+             ORDER BY t.team_id),
+       COALESCE((SELECT json_agg(json_build_array(r.after_seconds, r.action) ORDER BY r.position)
+                 FROM routing_overflowrule r WHERE r.queue_id = q.id), '[]'::json)
+FROM routing_queue q
+WHERE q.is_active AND q.slug IN (%(slug)s, %(fallback)s)
+ORDER BY q.slug = %(slug)s DESC
+LIMIT 1
+"""
+
+
+def queue_profile(*, slug: str, fallback: str) -> QueueProfile | None:
+    """Return the active queue with this slug (else the fallback queue) and its routing setup."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(_PROFILE_SQL, {"slug": slug, "fallback": fallback})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return QueueProfile(
+        *row[:12],
+        requirements={int(skill): level for skill, level in row[12].items()},
+        team_ids=list(row[13]),
+        rules=[RuleTiming(after_seconds=after, action=action) for after, action in row[14]],
+    )
+
+
 # ------------------------------------------------------------------------------- live figures
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,6 +34,7 @@ from apps.routing.models import (
     AgentSkill,
     AgentState,
     AgentStateChange,
+    BusinessHours,
     CustomerTier,
     ExitAction,
     NotReadyReason,
@@ -47,6 +49,7 @@ from apps.routing.models import (
     WaitingCallState,
 )
 from apps.routing.priority import MAX_CALL_PRIORITY, base_priority, clamp, rank_at
+from apps.routing.selectors import QueueProfile, RuleTiming, queue_profile
 
 logger = logging.getLogger(__name__)
 
@@ -339,12 +342,11 @@ def _language_skill_id(language: str) -> int | None:
 
 
 def call_requirements(
-    *, queue: Queue, priority_value: int, tier: str, language: str, skills: str
+    *, queue: QueueProfile, priority_value: int, tier: str, language: str, skills: str
 ) -> CallRequirements:
     """Return the skills, teams and base priority of a call to this queue."""
-    queue_part = dict(queue.required_skills.values_list("skill_id", "min_level"))
     wanted = parse_skills(skills)
-    known = dict(Skill.objects.filter(slug__in=wanted).values_list("slug", "pk"))
+    known = dict(Skill.objects.filter(slug__in=wanted).values_list("slug", "pk")) if wanted else {}
     for slug in sorted(set(wanted) - set(known)):
         logger.warning("routing: call asks for unknown skill %r; ignored", slug)
     call_part = {known[slug]: level for slug, level in wanted.items() if slug in known}
@@ -356,10 +358,9 @@ def call_requirements(
     )
     language_id = _language_skill_id(language)
     language_part = {language_id: 1} if language_id is not None else {}
-    team_ids = sorted(queue.teams.values_list("pk", flat=True))
     return CallRequirements(
-        requirements=merge_requirements(queue_part, call_part, tier_part, language_part),
-        eligible_team_ids=team_ids or None,
+        requirements=merge_requirements(queue.requirements, call_part, tier_part, language_part),
+        eligible_team_ids=sorted(queue.team_ids) or None,
         base_priority=base_priority(
             queue_priority=queue.priority,
             call_priority=priority_value,
@@ -394,7 +395,7 @@ def _overflow_rules(queue_id: int) -> list[OverflowRule]:
 
 
 def _next_overflow_at(
-    waiting_call: WaitingCall, queue: Queue, rules: list[OverflowRule]
+    waiting_call: WaitingCall, *, max_wait_seconds: int, rules: Sequence[RuleTiming]
 ) -> datetime | None:
     """Return when the next overflow rule (or the maximum wait) applies to the call."""
     holding = waiting_call.state == WaitingCallState.WAITING
@@ -403,8 +404,8 @@ def _next_overflow_at(
         for rule in rules[waiting_call.overflow_step :]
         if holding or rule.action in (OverflowAction.RELAX_LEVELS, OverflowAction.ADD_POOL)
     ][:1]
-    if holding and queue.max_wait_seconds:
-        moments.append(waiting_call.enqueued_at + timedelta(seconds=queue.max_wait_seconds))
+    if holding and max_wait_seconds:
+        moments.append(waiting_call.enqueued_at + timedelta(seconds=max_wait_seconds))
     return min(moments) if moments else None
 
 
@@ -455,17 +456,14 @@ def waiting_call_enqueue(
     existing = WaitingCall.objects.filter(call_uuid=call_uuid, state__in=ACTIVE_STATES).first()
     if existing is not None:
         return existing
-    queue = (
-        Queue.objects.filter(slug=queue_slug, is_active=True).first()
-        or Queue.objects.filter(slug=DEFAULT_QUEUE_SLUG, is_active=True).first()
-    )
+    queue = queue_profile(slug=queue_slug, fallback=DEFAULT_QUEUE_SLUG)
     if queue is None:
         raise NotFound(_("Queue not found."))
     needs = call_requirements(
         queue=queue, priority_value=priority, tier=tier, language=language, skills=skills
     )
     waiting_call = WaitingCall(
-        queue=queue,
+        queue_id=queue.id,
         call_uuid=call_uuid,
         telephony_call_id=telephony_call_id,
         telephony_node_id=telephony_gateway.node_id_for(node),
@@ -500,7 +498,9 @@ def waiting_call_enqueue(
         .exists()
     ):
         waiting_call.sticky_until = enqueued_at + timedelta(seconds=queue.sticky_window_seconds)
-    if not calendar_is_open(queue.business_hours, now):
+    if queue.business_hours_id is not None and not calendar_is_open(
+        BusinessHours.objects.get(pk=queue.business_hours_id), now
+    ):
         _leave_line(
             waiting_call,
             now=now,
@@ -510,7 +510,8 @@ def waiting_call_enqueue(
         )
         return waiting_call
     if queue.max_size and (
-        WaitingCall.objects.filter(queue=queue, state__in=IN_LINE_STATES).count() >= queue.max_size
+        WaitingCall.objects.filter(queue_id=queue.id, state__in=IN_LINE_STATES).count()
+        >= queue.max_size
     ):
         _leave_line(
             waiting_call,
@@ -521,7 +522,7 @@ def waiting_call_enqueue(
         )
         return waiting_call
     waiting_call.next_overflow_at = _next_overflow_at(
-        waiting_call, queue, _overflow_rules(queue.pk)
+        waiting_call, max_wait_seconds=queue.max_wait_seconds, rules=queue.rules
     )
     try:
         with transaction.atomic():
@@ -959,7 +960,9 @@ def waiting_call_overflow(*, waiting_call_id: int, now: datetime | None = None) 
                 requirements, relax_by=waiting_call.relax_by
             )
             _schedule_route_call(waiting_call.pk)
-        waiting_call.next_overflow_at = _next_overflow_at(waiting_call, queue, rules)
+        waiting_call.next_overflow_at = _next_overflow_at(
+            waiting_call, max_wait_seconds=queue.max_wait_seconds, rules=rules
+        )
         waiting_call.save()
     return widened
 
@@ -1000,7 +1003,9 @@ def waiting_call_accept_callback(
     locked.is_callback = True
     locked.callback_number = number[:64]
     locked.next_overflow_at = _next_overflow_at(
-        locked, locked.queue, _overflow_rules(locked.queue_id)
+        locked,
+        max_wait_seconds=locked.queue.max_wait_seconds,
+        rules=_overflow_rules(locked.queue_id),
     )
     locked.save()
     telephony_gateway.request_exit(

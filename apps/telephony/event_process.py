@@ -43,7 +43,7 @@ from apps.telephony.esl import (
     FreeSwitchClient,
     parse_json_event,
 )
-from apps.telephony.ledger import Ledger
+from apps.telephony.ledger import Ledger, LegCache
 from apps.telephony.models import EndpointRegistration, FreeswitchNode
 from apps.telephony.realtime import PushSender
 
@@ -159,6 +159,7 @@ class NodeIngest:
         self.batch_size = batch_size
         self.batch_wait = batch_wait
         self.stats = IngestStats()
+        self.cache = LegCache()
         self._buffer: deque[tuple[float, Any]] = deque()
         self._wake = gevent.event.Event()
         self._idle = gevent.event.Event()
@@ -440,8 +441,9 @@ class NodeIngest:
         while True:
             try:
                 work()
-                return
             except DatabaseError as error:
+                # The rolled-back batch may have changed cached rows: reload from the database.
+                self.cache.clear()
                 self.stats.failed_batches += 1
                 logger.error(
                     "node %s: writing a batch failed (%s); retrying in %.1f s",
@@ -452,22 +454,32 @@ class NodeIngest:
                 close_old_connections()
                 gevent.sleep(delay)
                 delay = min(delay * 2, 10.0)
+            except Exception:
+                self.cache.clear()
+                raise
+            else:
+                self.cache.forget_ended(time.monotonic())
+                return
 
     def _write_batch(self, batch: list[Event]) -> None:
         try:
-            listener.process_batch(batch, node=self.node, announce=self.announce)
+            listener.process_batch(batch, node=self.node, announce=self.announce, cache=self.cache)
         except DatabaseError:
             raise
         except Exception:
             # A bug met by one event must not stop the node: write the others one by one,
             # skip the culprit, and resynchronise what it would have told us.
             logger.exception("node %s: a batch failed; isolating the event", self.node.name)
+            self.cache.clear()
             for event in batch:
                 try:
-                    listener.process_batch([event], node=self.node, announce=self.announce)
+                    listener.process_batch(
+                        [event], node=self.node, announce=self.announce, cache=self.cache
+                    )
                 except DatabaseError:
                     raise
                 except Exception:
+                    self.cache.clear()
                     self.stats.skipped += 1
                     logger.exception("node %s: event skipped: %r", self.node.name, event)
             self._overflowed = True
@@ -497,7 +509,7 @@ class NodeIngest:
         """Adopt the channels FreeSWITCH has and we do not; note the legs it no longer has."""
         at = snapshot.taken_at or datetime.now(tz=UTC)
         with transaction.atomic():
-            ledger = Ledger(self.node)
+            ledger = Ledger(self.node, self.cache)
             services.ledger_load_open(ledger)
             live = {row["uuid"]: row for row in snapshot.channels if row.get("uuid")}
             ledger.prefetch(uuids=list(live))
@@ -541,7 +553,7 @@ class NodeIngest:
             return []
         at = snapshot.taken_at or datetime.now(tz=UTC)
         with transaction.atomic():
-            ledger = Ledger(self.node)
+            ledger = Ledger(self.node, self.cache)
             ledger.prefetch(uuids=snapshot.candidates)
             closed = services.node_resync_close_missing(
                 ledger,

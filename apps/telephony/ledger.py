@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +24,7 @@ from django.db import models, transaction
 
 from apps.accounts.models import Agent
 from apps.core import realtime
-from apps.telephony import domain_events
+from apps.telephony import bulk, domain_events
 from apps.telephony.domain_events import CallEvent
 from apps.telephony.models import (
     Call,
@@ -70,14 +70,63 @@ class _Dirty:
     fields: set[str] = field(default_factory=set)
 
 
-class Ledger:
-    """Hold the rows of one node touched by a batch, and what to announce after commit."""
+class LegCache:
+    """The calls and legs of one node kept in memory between batches by its only writer.
 
-    def __init__(self, node: FreeswitchNode) -> None:
-        self.node = node
+    Loading them again for every batch would cost a query and hundreds of model instances per
+    batch. A call leaves the cache ``grace`` seconds after it ended (late events still find it);
+    after a failed batch (whose changes were rolled back) the writer must ``clear`` it.
+    """
+
+    def __init__(self, *, grace: float = 120.0, max_legs: int = 200_000) -> None:
+        self.grace = grace
+        self.max_legs = max_legs
         self.legs: dict[str, CallLeg] = {}
         self.calls: dict[str, Call] = {}
         self.call_legs: dict[str, list[CallLeg]] = defaultdict(list)
+        self._ended: deque[tuple[float, str]] = deque()
+        self._ending: set[str] = set()
+
+    def clear(self) -> None:
+        """Forget everything (the next batches load from the database)."""
+        self.legs.clear()
+        self.calls.clear()
+        self.call_legs.clear()
+        self._ended.clear()
+        self._ending.clear()
+
+    def forget_ended(self, now: float) -> None:
+        """Schedule ended calls for eviction and evict those ended long enough ago."""
+        for uuid, call in self.calls.items():
+            if call.ended_at is not None and uuid not in self._ending:
+                self._ending.add(uuid)
+                self._ended.append((now, uuid))
+        while self._ended and now - self._ended[0][0] >= self.grace:
+            _, uuid = self._ended.popleft()
+            self._ending.discard(uuid)
+            call = self.calls.get(uuid)
+            if call is None or call.ended_at is None:
+                continue
+            del self.calls[uuid]
+            for leg in self.call_legs.pop(uuid, []):
+                if self.legs.get(leg.uuid) is leg:
+                    del self.legs[leg.uuid]
+        if len(self.legs) > self.max_legs:
+            logger.warning("leg cache over %d legs: cleared", self.max_legs)
+            self.clear()
+
+
+class Ledger:
+    """Hold the rows of one node touched by a batch, and what to announce after commit."""
+
+    def __init__(self, node: FreeswitchNode, cache: LegCache | None = None) -> None:
+        self.node = node
+        # With a cache (the event process, the node's only writer), the rows of live calls stay
+        # loaded between batches; without one (tests, one-off use) each ledger starts empty.
+        self.cache = cache or LegCache()
+        self.legs = self.cache.legs
+        self.calls = self.cache.calls
+        self.call_legs = self.cache.call_legs
         self.recordings: dict[int, list[CallRecording]] = defaultdict(list)
         self.registrations: dict[tuple[str, str], EndpointRegistration] = {}
         self.cdrs: dict[int, Cdr] = {}
@@ -107,18 +156,19 @@ class Ledger:
         """Load every row the batch names, in one query per kind."""
         wanted = {uuid for uuid in uuids if uuid and uuid not in self.legs}
         if wanted:
+            loaded: list[Call] = []
             for leg in CallLeg.objects.filter(node=self.node, uuid__in=wanted).select_related(
                 "call"
             ):
-                self._remember_call(leg.call)
+                if self._remember_call(leg.call):
+                    loaded.append(leg.call)
                 self._remember_leg(leg)
             missing_calls = {uuid for uuid in wanted if uuid not in self.calls}
             if missing_calls:
                 for call in Call.objects.filter(node=self.node, uuid__in=missing_calls):
-                    self._remember_call(call)
-            open_calls = [
-                call.pk for call in self.calls.values() if call.pk and call.ended_at is None
-            ]
+                    if self._remember_call(call):
+                        loaded.append(call)
+            open_calls = [call.pk for call in loaded if call.ended_at is None]
             if open_calls:
                 known = [leg.pk for leg in self.legs.values() if leg.pk]
                 siblings = CallLeg.objects.filter(call_id__in=open_calls).exclude(pk__in=known)
@@ -132,9 +182,11 @@ class Ledger:
             {leg.call for uuid in set(recording_leg_uuids) if (leg := self.legs.get(uuid))}
         )
 
-    def _remember_call(self, call: Call) -> None:
-        if call.uuid not in self.calls:
-            self.calls[call.uuid] = call
+    def _remember_call(self, call: Call) -> bool:
+        if call.uuid in self.calls:
+            return False
+        self.calls[call.uuid] = call
+        return True
 
     def _remember_leg(self, leg: CallLeg) -> None:
         if leg.uuid in self.legs:
@@ -281,35 +333,35 @@ class Ledger:
         Flushing again writes only what changed since the previous flush.
         """
         if self.new_calls:
-            Call.objects.bulk_create(self.new_calls)
+            bulk.insert_rows(Call, self.new_calls)
         if self.new_legs:
             for leg in self.new_legs:
                 leg.call_id = leg.call.pk
-            CallLeg.objects.bulk_create(self.new_legs)
+            bulk.insert_rows(CallLeg, self.new_legs)
         if self.new_recordings:
             for recording in self.new_recordings:
                 recording.call_id = recording.call.pk
                 recording.leg_id = recording.leg.pk
-            CallRecording.objects.bulk_create(self.new_recordings)
+            bulk.insert_rows(CallRecording, self.new_recordings)
         if self.new_registrations:
-            EndpointRegistration.objects.bulk_create(self.new_registrations)
+            bulk.insert_rows(EndpointRegistration, self.new_registrations)
         by_model: dict[type[models.Model], tuple[list[models.Model], set[str]]] = {}
         for entry in self._dirty.values():
             objs, fields = by_model.setdefault(type(entry.obj), ([], set()))
             objs.append(entry.obj)
             fields.update(entry.fields)
         for model, (objs, fields) in by_model.items():
-            model.objects.bulk_update(objs, sorted(fields), batch_size=500)
+            bulk.update_rows(model, objs, sorted(fields))
         if self.cdrs:
             cdrs = list(self.cdrs.values())
             for cdr in cdrs:
                 cdr.leg_id = cdr.leg.pk
                 cdr.call_id = cdr.call.pk
-            Cdr.objects.bulk_create(
+            bulk.upsert_rows(
+                Cdr,
                 cdrs,
-                update_conflicts=True,
-                unique_fields=["leg"],
-                update_fields=[
+                conflict=["leg"],
+                update=[
                     "answered_at",
                     "ended_at",
                     "duration",

@@ -19,7 +19,7 @@ from django.db import transaction
 
 from apps.telephony import services
 from apps.telephony.esl.messages import Event
-from apps.telephony.ledger import Ledger
+from apps.telephony.ledger import Ledger, LegCache
 from apps.telephony.models import FreeswitchNode
 from apps.telephony.services import CdrFacts
 
@@ -463,11 +463,15 @@ def _prefetch(ledger: Ledger, events: Sequence[Event]) -> None:
 
 
 def apply_events(
-    events: Iterable[Event], *, node: FreeswitchNode, ledger: Ledger | None = None
+    events: Iterable[Event],
+    *,
+    node: FreeswitchNode,
+    ledger: Ledger | None = None,
+    cache: LegCache | None = None,
 ) -> Ledger:
     """Apply events to a ledger and save it; the caller owns the transaction."""
     ordered = [event for event in _ordered(events) if event.routing_key in HANDLERS]
-    ledger = ledger or Ledger(node)
+    ledger = ledger or Ledger(node, cache)
     _prefetch(ledger, ordered)
     for event in ordered:
         if not event.headers.get("Unique-ID") and event.name != "CUSTOM":
@@ -482,6 +486,7 @@ def process_batch(
     *,
     node: FreeswitchNode,
     announce: Callable[[Ledger], None] | None = None,
+    cache: LegCache | None = None,
 ) -> Ledger:
     """Apply a batch of events in one transaction; announce what changed after commit.
 
@@ -489,7 +494,7 @@ def process_batch(
     inline at commit): the event process hands the ledger to its announcer greenlet instead.
     """
     with transaction.atomic():
-        ledger = apply_events(events, node=node)
+        ledger = apply_events(events, node=node, cache=cache)
         if announce is None:
             ledger.schedule_after_commit()
         else:

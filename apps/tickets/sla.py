@@ -12,13 +12,27 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
 from apps.tickets.business_hours import Schedule
 from apps.tickets.models import ACTIVE_STATUSES, SLAPolicy, SLATarget, Status, Ticket
 
 # Levels stored in Ticket.*_sla_level: what the sweep already announced for the current deadline.
 LEVEL_NONE, LEVEL_WARNING, LEVEL_BREACHED = 0, 1, 2
-STATE_OK, STATE_WARNING, STATE_BREACHED = "ok", "warning", "breached"
-STATE_MET, STATE_PAUSED, STATE_NONE = "met", "paused", "none"
+
+
+class SLAState(models.TextChoices):
+    OK = "ok", _("On time")
+    WARNING = "warning", _("Deadline near")
+    BREACHED = "breached", _("Deadline missed")
+    MET = "met", _("Met")
+    PAUSED = "paused", _("Paused")
+    NONE = "none", _("No SLA")
+
+
+STATE_OK, STATE_WARNING, STATE_BREACHED = SLAState.OK, SLAState.WARNING, SLAState.BREACHED
+STATE_MET, STATE_PAUSED, STATE_NONE = SLAState.MET, SLAState.PAUSED, SLAState.NONE
 _STATE_RANK = {
     STATE_NONE: 0,
     STATE_MET: 1,

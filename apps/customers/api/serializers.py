@@ -132,9 +132,7 @@ class CustomerUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     company = serializers.CharField(max_length=200, required=False, allow_blank=True)
     vip_tier = serializers.ChoiceField(choices=VipTier.choices, required=False)
-    language = serializers.ChoiceField(
-        choices=[("", ""), *settings.LANGUAGES], required=False, allow_blank=True
-    )
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False, allow_blank=True)
     timezone = serializers.CharField(
         max_length=64, required=False, allow_blank=True, validators=[_validate_timezone]
     )

@@ -27,18 +27,16 @@ from apps.tickets.models import (
 class SLASerializer(serializers.Serializer):
     """The SLA countdown. remaining_seconds count business time and go negative once breached."""
 
-    STATES = ["ok", "warning", "breached", "met", "paused", "none"]
-
     policy = serializers.CharField(allow_null=True)
-    state = serializers.ChoiceField(choices=STATES)
+    state = serializers.ChoiceField(choices=sla.SLAState.choices)
     remaining_seconds = serializers.IntegerField(allow_null=True)
     ticking = serializers.BooleanField(help_text=_("The business calendar is open right now."))
     paused = serializers.BooleanField()
     first_response_due = serializers.DateTimeField(allow_null=True)
-    first_response_state = serializers.ChoiceField(choices=STATES)
+    first_response_state = serializers.ChoiceField(choices=sla.SLAState.choices)
     first_response_remaining_seconds = serializers.IntegerField(allow_null=True)
     resolution_due = serializers.DateTimeField(allow_null=True)
-    resolution_state = serializers.ChoiceField(choices=STATES)
+    resolution_state = serializers.ChoiceField(choices=sla.SLAState.choices)
     resolution_remaining_seconds = serializers.IntegerField(allow_null=True)
 
 
