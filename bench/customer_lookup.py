@@ -545,6 +545,8 @@ def main() -> None:
     connection.close()
 
     port = options.port or free_port()
+    # Other work on the machine skews every figure below: say how busy it was.
+    print(f"\nload average before measuring: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print(
         f"\nuvicorn on 127.0.0.1:{port}, {options.workers} workers, settings prod "
         f"(real HTTP on loopback, clients in separate processes, {os.cpu_count()} cores)"
@@ -598,6 +600,7 @@ def main() -> None:
 
     inprocess_lookup(token, options.requests, options.customers)
     timeline_bench(options.customers, options.timeline_samples)
+    print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,6 @@ import os
 import queue as queue_module
 import random
 import secrets
-import statistics
 import sys
 import time
 from datetime import timedelta
@@ -287,13 +286,16 @@ def prepare_arrivals(count: int) -> list[tuple[int, str, str]]:
 # ------------------------------------------------------------------------------------ workers
 
 
-def router_worker(events, results) -> None:
+def router_worker(events, results, routing_only: bool) -> None:
     """A router process: take events, make the decision, report its timing."""
     from django.db import connections
 
-    from apps.routing import router
+    from apps.routing import router, telephony_gateway
 
     connections.close_all()
+    if routing_only:
+        # Diagnostic: the decision without telephony's command request (and its Celery message).
+        telephony_gateway.request_agent_ring = lambda reservation: None
     while True:
         event = events.get()
         if event is None:
@@ -319,13 +321,16 @@ def router_worker(events, results) -> None:
     connections.close_all()
 
 
-def start_workers(count: int):
+def start_workers(count: int, routing_only: bool = False):
     from django.db import connections
 
     connections.close_all()
     context = multiprocessing.get_context("fork")
     events, results = context.Queue(), context.Queue()
-    workers = [context.Process(target=router_worker, args=(events, results)) for _ in range(count)]
+    workers = [
+        context.Process(target=router_worker, args=(events, results, routing_only))
+        for _ in range(count)
+    ]
     for worker in workers:
         worker.start()
     return events, results, workers
@@ -354,7 +359,7 @@ def phase_capacity(args: argparse.Namespace, agent_ids: list[int]) -> dict[str, 
             [now, now],
         )
     connections.close_all()
-    events, results, workers = start_workers(args.workers)
+    events, results, workers = start_workers(args.workers, args.routing_only)
     began = time.time()
     for agent_id in agent_ids:
         events.put(("agent", agent_id, began))
@@ -367,7 +372,7 @@ def phase_capacity(args: argparse.Namespace, agent_ids: list[int]) -> dict[str, 
         "decisions": len(decided),
         "seconds": ended - began,
         "per_second": len(decided) / (ended - began),
-        "p50_ms": statistics.median(service),
+        "p50_ms": percentile(service, 0.5),
         "p99_ms": percentile(service, 0.99),
     }
 
@@ -397,6 +402,59 @@ def release(done: list[tuple[int, int, int]]) -> None:
         )
 
 
+class World:
+    """The simulated contact center of the steady phase: arrivals and agents finishing calls."""
+
+    def __init__(self, args, slugs, reserved, arrivals, events) -> None:  # type: ignore[no-untyped-def]
+        self.args = args
+        self.slugs = slugs
+        self.arrivals = arrivals
+        self.events = events
+        self.rng = random.Random(11)
+        self.began = time.time()
+        self.next_arrival = self.began
+        self.arrived = 0
+        # The agents busy from the capacity phase finish over the first handle time.
+        self.releases: list[tuple[float, tuple[int, int, int]]] = [
+            (self.began + args.handle * (n + 1) / len(reserved), item)
+            for n, item in enumerate(reserved)
+        ]
+        heapq.heapify(self.releases)
+
+    def free_agents(self, now: float) -> None:
+        due = []
+        while self.releases and self.releases[0][0] <= now:
+            due.append(heapq.heappop(self.releases)[1])
+        if due:
+            release(due)
+            stamp = time.time()
+            for agent, _call, _offer in due:
+                self.events.put(("agent", agent, stamp))
+
+    def arrive(self, now: float) -> None:
+        from apps.routing import services
+
+        while self.next_arrival <= now and self.arrived < len(self.arrivals):
+            call_id, call_uuid, number = self.arrivals[self.arrived]
+            self.arrived += 1
+            waiting_call = services.waiting_call_enqueue(
+                call_uuid=call_uuid,
+                queue_slug=self.rng.choice(self.slugs),
+                node="bench",
+                telephony_call_id=call_id,
+                caller_number=number,
+                priority=self.rng.randint(0, 10),
+                tier="vip" if self.rng.random() < 0.1 else "",
+            )
+            if waiting_call.routing_requested:  # as the service's own router task
+                self.events.put(("call", waiting_call.pk, time.time()))
+            self.next_arrival += self.rng.expovariate(self.args.rate)
+
+    def offered(self, outcome) -> None:  # type: ignore[no-untyped-def]
+        if outcome[4] is not None:
+            heapq.heappush(self.releases, (outcome[3] + self.args.handle, outcome[4]))
+
+
 def phase_steady(
     args: argparse.Namespace,
     slugs: list[str],
@@ -405,54 +463,24 @@ def phase_steady(
 ) -> dict[str, float]:
     from django.db import connections
 
-    from apps.routing import services
     from apps.routing.models import WaitingCall
 
-    rng = random.Random(11)
-    events, results, workers = start_workers(args.workers)
+    events, results, workers = start_workers(args.workers, args.routing_only)
     connections.close_all()
-    began = time.time()
-    # The agents busy from the capacity phase finish over the first handle time.
-    releases: list[tuple[float, tuple[int, int, int]]] = [
-        (began + args.handle * (n + 1) / len(reserved), item) for n, item in enumerate(reserved)
-    ]
-    heapq.heapify(releases)
-    next_arrival = began
-    arrival_index = 0
+    world = World(args, slugs, reserved, arrivals, events)
     outcomes = []
-    end = began + args.duration
+    end = world.began + args.duration
     while time.time() < end:
         now = time.time()
-        due = []
-        while releases and releases[0][0] <= now:
-            due.append(heapq.heappop(releases)[1])
-        if due:
-            release(due)
-            stamp = time.time()
-            for agent, _call, _offer in due:
-                events.put(("agent", agent, stamp))
-        while next_arrival <= now and arrival_index < len(arrivals):
-            call_id, call_uuid, number = arrivals[arrival_index]
-            arrival_index += 1
-            waiting_call = services.waiting_call_enqueue(
-                call_uuid=call_uuid,
-                queue_slug=rng.choice(slugs),
-                node="bench",
-                telephony_call_id=call_id,
-                caller_number=number,
-                priority=rng.randint(0, 10),
-                tier="vip" if rng.random() < 0.1 else "",
-            )
-            events.put(("call", waiting_call.pk, time.time()))
-            next_arrival += rng.expovariate(args.rate)
+        world.free_agents(now)
+        world.arrive(now)
         while True:
             try:
                 outcome = results.get_nowait()
             except queue_module.Empty:
                 break
             outcomes.append(outcome)
-            if outcome[4] is not None:
-                heapq.heappush(releases, (outcome[3] + args.handle, outcome[4]))
+            world.offered(outcome)
         time.sleep(0.001)
     stop_workers(events, workers)
     while True:
@@ -460,24 +488,28 @@ def phase_steady(
             outcomes.append(results.get(timeout=2))
         except queue_module.Empty:
             break
-    warm = began + 2.0
+    return summarize_steady(args, world, outcomes, WaitingCall.objects.filter(state="waiting"))
+
+
+def summarize_steady(args, world: World, outcomes, waiting) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    warm = world.began + 2.0
     window = [outcome for outcome in outcomes if outcome[1] >= warm]
     decided = [outcome for outcome in window if outcome[4] is not None]
-    seconds = max(outcome[3] for outcome in window) - warm
+    seconds = max(outcome[3] for outcome in window) - warm if window else float("nan")
     latency = [(outcome[3] - outcome[1]) * 1000 for outcome in decided]
     all_latency = [(outcome[3] - outcome[1]) * 1000 for outcome in window]
     service = [(outcome[3] - outcome[2]) * 1000 for outcome in decided]
     return {
-        "arrivals": arrival_index,
-        "arrivals_per_second": arrival_index / args.duration,
+        "arrivals": world.arrived,
+        "arrivals_per_second": world.arrived / args.duration,
         "events_per_second": len(window) / seconds,
         "decisions_per_second": len(decided) / seconds,
-        "latency_p50_ms": statistics.median(latency),
+        "latency_p50_ms": percentile(latency, 0.5),
         "latency_p99_ms": percentile(latency, 0.99),
         "event_latency_p99_ms": percentile(all_latency, 0.99),
-        "service_p50_ms": statistics.median(service),
+        "service_p50_ms": percentile(service, 0.5),
         "service_p99_ms": percentile(service, 0.99),
-        "waiting_at_end": WaitingCall.objects.filter(state="waiting").count(),
+        "waiting_at_end": waiting.count(),
     }
 
 
@@ -495,6 +527,11 @@ def main() -> None:
         type=float,
         default=3.0,
         help="seconds from an offer until the agent is free again",
+    )
+    parser.add_argument(
+        "--routing-only",
+        action="store_true",
+        help="diagnostic: leave out telephony's originate request from each decision",
     )
     args = parser.parse_args()
 

@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 SETTINGS = "tests.browser.settings"  # the test profile with the channel layer socket fix
+RING_AFTER = 0.5  # seconds between a caller entering the queue and their agent's phone ringing
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,8 +43,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=50.0, help="calls per second")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of calls")
     parser.add_argument("--queues", type=int, default=10)
-    parser.add_argument("--batch-wait-ms", type=int, default=50,
-                        help="the event process's batching window (its default is 50)")
+    parser.add_argument(
+        "--batch-wait-ms",
+        type=int,
+        default=50,
+        help="the event process's batching window (its default is 50)",
+    )
     parser.add_argument("--database", default="cc_bench_console")
     parser.add_argument("--keep-database", action="store_true")
     return parser.parse_args()
@@ -51,15 +56,21 @@ def parse_args() -> argparse.Namespace:
 
 def environment(args: argparse.Namespace) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "DJANGO_SETTINGS_MODULE": SETTINGS,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.database}",
-        "TEST_REDIS_URL": env.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9"),
-        "TEST_CHANNEL_LAYER_URL": env.get("TEST_CHANNEL_LAYER_URL", "redis://127.0.0.1:6379/10"),
-        "TEST_CELERY_BROKER_URL": env.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/11"),
-        "PYTHONPATH": str(REPO),
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": SETTINGS,
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.database}",
+            "TEST_REDIS_URL": env.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9"),
+            "TEST_CHANNEL_LAYER_URL": env.get(
+                "TEST_CHANNEL_LAYER_URL", "redis://127.0.0.1:6379/10"
+            ),
+            "TEST_CELERY_BROKER_URL": env.get(
+                "TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/11"
+            ),
+            "PYTHONPATH": str(REPO),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
@@ -81,6 +92,7 @@ def drop_database(name: str) -> None:
 def seed(args: argparse.Namespace) -> tuple[list, dict[int, str], list[str]]:
     """Create the agents (with sessions), their teams and queues, and customers to match."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import Group
     from django.contrib.sessions.backends.db import SessionStore
 
@@ -99,7 +111,7 @@ def seed(args: argparse.Namespace) -> tuple[list, dict[int, str], list[str]]:
         queue.teams.add(team)
         queues.append(queue.slug)
     users = User.objects.bulk_create(
-        User(username=f"bench{i:05d}", password="!", display_name=f"Agent {i}")
+        User(username=f"bench{i:05d}", password=make_password(None), display_name=f"Agent {i}")
         for i in range(args.agents)
     )
     User.groups.through.objects.bulk_create(
@@ -118,8 +130,10 @@ def seed(args: argparse.Namespace) -> tuple[list, dict[int, str], list[str]]:
         store.create()
         sessions[user.pk] = store.session_key
     customers = Customer.objects.bulk_create(
-        Customer(name=f"Customer {i}", vip_tier="gold" if i % 7 == 0 else "standard",
-                 tags=["bench"]) for i in range(500)
+        Customer(
+            name=f"Customer {i}", vip_tier="gold" if i % 7 == 0 else "standard", tags=["bench"]
+        )
+        for i in range(500)
     )
     CustomerIdentity.objects.bulk_create(
         CustomerIdentity(customer=customer, kind="phone", value=f"+86139{i:08d}", is_primary=True)
@@ -147,13 +161,16 @@ class Clients:
         async with gate:
             try:
                 socket_ = await websockets.connect(
-                    self.url, additional_headers=headers, origin="http://127.0.0.1",
-                    max_size=None, open_timeout=120,
+                    self.url,
+                    additional_headers=headers,
+                    origin="http://127.0.0.1",
+                    max_size=None,
+                    open_timeout=120,
                 )
                 first = json.loads(await socket_.recv())
                 assert first["type"] == "snapshot"
-            except Exception:  # counted: the report says how many sockets failed to open
-                self.failed += 1
+            except (OSError, TimeoutError, websockets.exceptions.WebSocketException):
+                self.failed += 1  # counted: the report says how many sockets failed to open
                 return
         self.connected += 1
         if self.connected + self.failed == len(self.sessions):
@@ -161,13 +178,21 @@ class Clients:
         try:
             async for frame in socket_:
                 received = time.time()
+                if '"screen_pop"' not in frame:
+                    continue  # queue statistics and the like: not measured
                 message = json.loads(frame)
                 if message.get("type") == "screen_pop" and message.get("event_at"):
                     event_at = datetime.fromisoformat(message["event_at"]).timestamp()
                     pushed_at = datetime.fromisoformat(message["pushed_at"]).timestamp()
-                    self.samples.append((message["phase"], message["call"]["id"],
-                                         received - event_at, pushed_at - event_at))
-        except Exception:  # the socket closing at the end of the run
+                    self.samples.append(
+                        (
+                            message["phase"],
+                            message["call"]["id"],
+                            received - event_at,
+                            pushed_at - event_at,
+                        )
+                    )
+        except websockets.exceptions.ConnectionClosed:  # the end of the run
             return
 
     async def start(self) -> None:
@@ -189,7 +214,9 @@ class Esl:
 
     def __init__(self, port: int) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port))
-        self.sock.sendall(b"auth ClueCon\n\n")
+        from apps.telephony.simulator.config import DEFAULT_PASSWORD
+
+        self.sock.sendall(f"auth {DEFAULT_PASSWORD}\n\n".encode())
         self.lock = threading.Lock()
         threading.Thread(target=self._drain, daemon=True).start()
 
@@ -215,41 +242,55 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 async def drive(args, agents, sessions, queues, simulator, web_url) -> Clients:  # noqa: PLR0917
-    clients = Clients(web_url.replace("http", "ws") + "/ws/console/", {
-        agent.user_id: sessions[agent.user_id] for agent in agents
-    })
+    clients = Clients(
+        web_url.replace("http", "ws") + "/ws/console/",
+        {agent.user_id: sessions[agent.user_id] for agent in agents},
+    )
     started = time.monotonic()
     await clients.start()
-    print(f"sockets: {clients.connected} connected, {clients.failed} failed "
-          f"in {time.monotonic() - started:.1f} s")
+    print(
+        f"sockets: {clients.connected} connected, {clients.failed} failed "
+        f"in {time.monotonic() - started:.1f} s"
+    )
     esl = Esl(simulator.port)
     total = int(args.rate * args.duration)
     interval = 1.0 / args.rate
     order = list(agents)
     random.shuffle(order)
     loop = asyncio.get_running_loop()
+    rings: list[asyncio.TimerHandle] = []
     begin = time.monotonic()
     for index in range(total):
         agent = order[index % len(order)]
         caller = f"139{index % 500:08d}"
         queue = queues[agent.team_id % len(queues)]
-        call_uuid = await loop.run_in_executor(None, lambda c=caller, q=queue: (
-            simulator.place_inbound_call(c, "4001", variables={"cc_queue": q}, patience=4.0)
-        ))
-        esl.originate(agent_id=agent.pk, extension=agent.extension, call_uuid=call_uuid,
-                      caller=caller)
+        call_uuid = await loop.run_in_executor(
+            None,
+            lambda c=caller, q=queue: simulator.place_inbound_call(
+                c, "4001", variables={"cc_queue": q}, patience=4.0
+            ),
+        )
+        # Routing rings the agent once the caller waits in the queue; here half a second later.
+        rings.append(
+            loop.call_later(
+                RING_AFTER,
+                lambda a=agent, u=call_uuid, c=caller: esl.originate(
+                    agent_id=a.pk, extension=a.extension, call_uuid=u, caller=c
+                ),
+            )
+        )
         delay = begin + (index + 1) * interval - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
     sent_rate = total / (time.monotonic() - begin)
     print(f"calls: {total} placed at {sent_rate:.1f}/s")
     # Let the last calls ring, answer and pop.
-    await asyncio.sleep(5)
+    await asyncio.sleep(RING_AFTER + 5)
     await clients.stop()
     return clients
 
 
-def main() -> None:  # noqa: PLR0915
+def main() -> None:
     args = parse_args()
     env = environment(args)
     os.environ.update(env)
@@ -257,8 +298,9 @@ def main() -> None:  # noqa: PLR0915
     recreate_database(args.database)
     import subprocess
 
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=REPO, env=env,
-                   check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=REPO, env=env, check=True
+    )
     import django
 
     django.setup()
@@ -266,6 +308,7 @@ def main() -> None:  # noqa: PLR0915
 
     from apps.telephony.models import FreeswitchNode
     from apps.telephony.simulator import SimulatorServer
+    from apps.telephony.simulator.config import DEFAULT_PASSWORD
     from tests.browser.harness import Process, free_port, wait_for
 
     redis.Redis.from_url(env["TEST_CELERY_BROKER_URL"]).flushdb()
@@ -277,20 +320,45 @@ def main() -> None:  # noqa: PLR0915
     try:
         for agent in agents:
             simulator.register_endpoint(agent.extension, answer_after=0.5, hangup_after=2.0)
-        FreeswitchNode.objects.create(name="bench", host="127.0.0.1", port=simulator.port,
-                                      password="ClueCon")
-        events = Process("bench-telephony-events", [
-            sys.executable, "manage.py", "telephony_events",
-            "--batch-wait-ms", str(args.batch_wait_ms),
-        ], env)
+        FreeswitchNode.objects.create(
+            name="bench", host="127.0.0.1", port=simulator.port, password=DEFAULT_PASSWORD
+        )
+        events = Process(
+            "bench-telephony-events",
+            [
+                sys.executable,
+                "manage.py",
+                "telephony_events",
+                "--batch-wait-ms",
+                str(args.batch_wait_ms),
+            ],
+            env,
+        )
         processes.append(events)
         wait_for(lambda: "ESL session up" in events.output(), timeout=60, what="event process")
         port = free_port()
-        web = Process("bench-web", [
-            sys.executable, "-m", "uvicorn", "callcenter.asgi:application", "--host",
-            "127.0.0.1", "--port", str(port), "--log-level", "warning", "--loop", "uvloop",
-            "--http", "httptools", "--ws", "websockets",
-        ], env)
+        web = Process(
+            "bench-web",
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "callcenter.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--ws",
+                "websockets",
+            ],
+            env,
+        )
         processes.append(web)
 
         def web_up() -> bool:
@@ -299,8 +367,9 @@ def main() -> None:  # noqa: PLR0915
             return False
 
         wait_for(web_up, timeout=60, what="web")
-        clients = asyncio.run(drive(args, agents, sessions, queues, simulator,
-                                    f"http://127.0.0.1:{port}"))
+        clients = asyncio.run(
+            drive(args, agents, sessions, queues, simulator, f"http://127.0.0.1:{port}")
+        )
     finally:
         for process in reversed(processes):
             process.stop()
@@ -314,9 +383,11 @@ def main() -> None:  # noqa: PLR0915
 
 
 def report(args: argparse.Namespace, clients: Clients, processes: list) -> None:
-    print(f"\nscreen-pop latency, ESL event -> WebSocket frame at the client "
-          f"({args.agents} agent sockets, {args.rate:g} calls/s for {args.duration:g} s, "
-          f"event batching {args.batch_wait_ms} ms)")
+    print(
+        f"\nscreen-pop latency, ESL event -> WebSocket frame at the client "
+        f"({args.agents} agent sockets, {args.rate:g} calls/s for {args.duration:g} s, "
+        f"event batching {args.batch_wait_ms} ms)"
+    )
     expected = int(args.rate * args.duration)
     for phase in ("offer", "answer"):
         values = [total * 1000 for kind, _call, total, _push in clients.samples if kind == phase]

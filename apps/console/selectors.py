@@ -346,17 +346,29 @@ def screen_pop_build(*, call: Call) -> dict[str, Any]:
     }
 
 
-def screen_pop_cached(*, call: Call) -> dict[str, Any]:
-    """Return the call's screen-pop core, built once and kept for the answer phase."""
-    key = SCREEN_POP_CACHE_KEY.format(call_id=call.pk)
+def screen_pop_core(*, call_id: int) -> dict[str, Any] | None:
+    """Return a call's screen-pop core from the cache, building it on a miss (None: no call).
+
+    The core is built once per call, normally when the caller enters the queue, so that
+    popping the agent's screen when their phone rings costs one cache read.
+    """
+    key = SCREEN_POP_CACHE_KEY.format(call_id=call_id)
     core = cache.get(key)
-    if core is None:
-        core = screen_pop_build(call=call)
-        cache.set(key, core, SCREEN_POP_CACHE_SECONDS)
-    else:
-        # The call's own facts move on (answered, ended); the rest is stable for its duration.
-        core = {**core, "call": call_summary(call)}
+    if core is not None:
+        return core
+    call = Call.objects.filter(pk=call_id).first()
+    if call is None:
+        return None
+    core = screen_pop_build(call=call)
+    cache.set(key, core, SCREEN_POP_CACHE_SECONDS)
     return core
+
+
+def screen_pop_cached(*, call: Call) -> dict[str, Any]:
+    """Return the call's screen-pop core with the call's own facts as of now."""
+    core = screen_pop_core(call_id=call.pk) or screen_pop_build(call=call)
+    # The call's own facts move on (answered, ended); the rest is stable for its duration.
+    return {**core, "call": call_summary(call)}
 
 
 def screen_pop_forget(*, call_id: int) -> None:

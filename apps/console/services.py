@@ -406,11 +406,15 @@ def screen_pop_push(
     ``phase`` is "offer" (the agent's phone rings), "answer" or "update" (the customer changed).
     Return the payload sent, None when the call is unknown.
     """
-    call = Call.objects.filter(pk=call_id).first()
-    if call is None:
+    core = selectors.screen_pop_core(call_id=call_id)
+    if core is None:
         return None
+    call = core["call"]
+    if phase == "answer" and occurred_at is not None and not call.get("answered_at"):
+        call = {**call, "answered_at": selectors.iso(occurred_at)}
     payload = {
-        **selectors.screen_pop_cached(call=call),
+        **core,
+        "call": call,
         "phase": phase,
         "agent_id": agent_id,
         "leg_uuid": leg_uuid,
@@ -421,6 +425,11 @@ def screen_pop_push(
     }
     push(agent_group(agent_id), protocol.SCREEN_POP, payload)
     return payload
+
+
+def screen_pop_prepare(*, call_id: int) -> None:
+    """Build and keep a call's screen-pop before any agent is rung (the caller is queued)."""
+    selectors.screen_pop_core(call_id=call_id)
 
 
 def _push_screen_pop_update(call: Call, agent: Agent) -> None:

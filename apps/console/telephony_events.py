@@ -55,9 +55,11 @@ def on_agent_leg_answered(event: CallEvent) -> None:
 
 
 def on_call_parked(event: CallEvent) -> None:
-    """A caller joined a queue's line."""
+    """A caller joined a queue's line: prepare their screen-pop, refresh the queue's figures."""
     queue_slug = str(event.data.get("queue") or "")
     if queue_slug and event.leg_role in (None, "caller"):
+        if event.call_id:
+            services.screen_pop_prepare(call_id=event.call_id)
         services.queue_stats_changed(queue_slug=queue_slug)
 
 

@@ -518,11 +518,14 @@ class AgentPresence(models.Model):
 class AgentStateChange(models.Model):
     """One transition of an agent's state, for reporting (append-only)."""
 
+    # Foreign keys without their own index: (agent, at) serves the reports and an append-only
+    # log written on every transition should carry few indexes.
     agent = models.ForeignKey(
         "accounts.Agent",
         verbose_name=_("agent"),
         on_delete=models.CASCADE,
         related_name="state_changes",
+        db_index=False,
     )
     from_state = models.CharField(_("from"), max_length=12, choices=AgentState.choices)
     to_state = models.CharField(_("to"), max_length=12, choices=AgentState.choices)
@@ -536,6 +539,7 @@ class AgentStateChange(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     waiting_call = models.ForeignKey(
         "WaitingCall",
@@ -544,6 +548,7 @@ class AgentStateChange(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -578,15 +583,21 @@ class WaitingCall(models.Model):
     ``eligible_team_ids`` are what an agent needs to take the call now; overflow rules widen them.
     """
 
+    # Indexes are kept few on purpose: every routing decision rewrites this row. Lookups by queue
+    # use (queue, enqueued_at); by agent and by caller leg the partial unique indexes below.
     queue = models.ForeignKey(
-        Queue, verbose_name=_("queue"), on_delete=models.PROTECT, related_name="waiting_calls"
+        Queue,
+        verbose_name=_("queue"),
+        on_delete=models.PROTECT,
+        related_name="waiting_calls",
+        db_index=False,
     )
     call_uuid = models.CharField(_("caller leg uuid"), max_length=64)
     telephony_call_id = models.BigIntegerField(_("telephony call id"), null=True, blank=True)
     node = models.CharField(_("FreeSWITCH node"), max_length=50, blank=True)
     telephony_node_id = models.BigIntegerField(_("telephony node id"), null=True, blank=True)
     caller_number = models.CharField(_("caller number"), max_length=64, blank=True)
-    customer_ref = models.CharField(_("customer"), max_length=64, blank=True, db_index=True)
+    customer_ref = models.CharField(_("customer"), max_length=64, blank=True)
     priority = models.PositiveSmallIntegerField(
         _("call priority"), default=0, validators=[MaxValueValidator(MAX_CALL_PRIORITY)]
     )
@@ -633,6 +644,7 @@ class WaitingCall(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     sticky_until = models.DateTimeField(
         _("reserved for the last agent until"), null=True, blank=True
@@ -675,8 +687,9 @@ class WaitingCall(models.Model):
                 name="routing_waiting_handled",
             ),
             models.Index(
-                fields=["call_uuid"],
-                name="routing_waiting_uuid",
+                fields=["customer_ref", "connected_at"],
+                condition=~Q(customer_ref=""),
+                name="routing_waiting_customer",
             ),
         ]
         constraints = [
@@ -735,7 +748,7 @@ class Offer(models.Model):
         help_text=_("Names the offer's call commands (idempotency keys) and so its legs."),
     )
     agent_leg_uuid = models.UUIDField(_("agent leg uuid"), unique=True)
-    customer_leg_uuid = models.UUIDField(_("customer leg uuid"), null=True, blank=True, unique=True)
+    customer_leg_uuid = models.UUIDField(_("customer leg uuid"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("offer")
@@ -758,6 +771,11 @@ class Offer(models.Model):
                 fields=["agent"],
                 condition=Q(status="ringing"),
                 name="routing_one_ringing_offer_per_agent",
+            ),
+            models.UniqueConstraint(
+                fields=["customer_leg_uuid"],
+                condition=Q(customer_leg_uuid__isnull=False),
+                name="routing_offer_customer_leg",
             ),
         ]
 

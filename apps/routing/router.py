@@ -179,11 +179,16 @@ chosen AS MATERIALIZED (
 """  # noqa: S608 (constant fragments only)
 
 
-# PostgreSQL cannot estimate how many waiting calls fit an agent's skills (the tokens are only
-# known at run time), so it would read and sort the whole line. Walking the (rank_at, id) index
-# and stopping at the first call that fits is what we want; these settings last one transaction.
+# Planner settings for one decision's transaction. The statements are prepared once per
+# connection and always run with their generic plan: re-planning them would cost more than
+# running them. For the agent side, PostgreSQL cannot estimate how many waiting calls fit an
+# agent's skills (the tokens are only known at run time) and would read and sort the whole line;
+# walking the (rank_at, id) index and stopping at the first call that fits is what we want.
+_GENERIC_PLAN = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
 _WALK_THE_LINE = (
-    "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off"
+    "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), "
+    "set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true), "
+    "set_config('enable_sort', 'off', true)"
 )
 
 
@@ -192,10 +197,10 @@ def _reserve(sql: str, params: dict[str, object], *, walk_line: bool = False) ->
     token = uuid.uuid4()
     agent_leg_uuid = telephony_gateway.agent_leg_uuid(token)
     connection.ensure_connection()
-    # A server-side prepared statement: planning this statement costs more than running it.
-    with psycopg.Cursor(connection.connection) as cursor:
-        if walk_line:
-            cursor.execute(_WALK_THE_LINE)
+    raw = connection.connection
+    # Pipeline mode sends the settings and the statement in one round trip.
+    with raw.pipeline(), psycopg.Cursor(raw) as cursor:
+        cursor.execute(_WALK_THE_LINE if walk_line else _GENERIC_PLAN)
         cursor.execute(
             sql, {**params, "token": token, "agent_leg_uuid": agent_leg_uuid}, prepare=True
         )

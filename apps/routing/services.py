@@ -447,6 +447,8 @@ def waiting_call_enqueue(
     """Put a parked caller in the queue's line and ask the router to decide; return the call.
 
     Idempotent per caller leg: a second request for a leg already in a line returns that call.
+    ``routing_requested`` on the returned call tells whether a router task was scheduled (only
+    when a qualified agent is free).
     A closed queue or a full one sends the caller to its configured destination instead (the call
     is recorded, in state "left the queue", for the statistics). An unknown queue falls back to the
     default queue.
@@ -529,8 +531,24 @@ def waiting_call_enqueue(
             waiting_call.save()
     except IntegrityError:  # the same leg enqueued concurrently
         return WaitingCall.objects.get(call_uuid=call_uuid, state__in=ACTIVE_STATES)
-    _schedule_route_call(waiting_call.pk)
+    # With nobody free to take it, the next agent who frees up picks the call from the line (their
+    # own event), so a router task would only find nothing. An agent freeing up concurrently is
+    # covered by the sweep within a second.
+    waiting_call.routing_requested = _qualified_agent_available(waiting_call)
+    if waiting_call.routing_requested:
+        _schedule_route_call(waiting_call.pk)
     return waiting_call
+
+
+def _qualified_agent_available(waiting_call: WaitingCall) -> bool:
+    agents = AgentPresence.objects.filter(
+        state=AgentState.AVAILABLE,
+        agent__is_active=True,
+        skill_tokens__contains=waiting_call.required_tokens,
+    )
+    if waiting_call.eligible_team_ids is not None:
+        agents = agents.filter(agent__team_id__in=waiting_call.eligible_team_ids)
+    return agents.exists()
 
 
 # ------------------------------------------------------------------------------------- offers

@@ -3,10 +3,11 @@
 At the target load (6,000 events/s, thousands of rows inserted and updated per second) Django's
 ``bulk_update`` alone spends seconds per batch building ``CASE WHEN`` expressions, and
 ``bulk_create`` prepares every value through several layers of field methods. These helpers
-write the same rows with one parametrised statement per model and batch, run for every row by
-psycopg's pipelined ``executemany`` (one round trip, the statement parsed once). Values go
-through a field's ``get_db_prep_save`` only where the database needs a conversion (JSON).
-Table and column names come from model metadata, quoted; values are always parameters.
+write a whole batch of one model in one statement whose parameters are one array per column
+(``INSERT ... SELECT * FROM unnest(...)``, ``UPDATE ... FROM unnest(...)``): a handful of
+parameters whatever the number of rows, bound server-side by psycopg. Values go through a
+field's ``get_db_prep_save`` only where the database needs a conversion (JSON).
+Table, column and type names come from model metadata, quoted; values are always parameters.
 """
 
 from __future__ import annotations
@@ -22,46 +23,66 @@ def _columns(model: type[models.Model]) -> list[models.Field]:
     return [field for field in model._meta.concrete_fields if not field.primary_key]
 
 
-def _converter(field: models.Field) -> Any:
+def _column_values(objs: Sequence[models.Model], field: models.Field) -> list[Any]:
+    attname = field.attname
+    values = [getattr(obj, attname) for obj in objs]
     if isinstance(field, models.JSONField):
-        return lambda value: field.get_db_prep_save(value, connection)
+        return [
+            None if value is None else field.get_db_prep_save(value, connection) for value in values
+        ]
     if field.choices:
         # TextChoices members are Enums: the driver must get their value, not the member.
-        return lambda value: value.value if isinstance(value, Enum) else value
-    return None
+        return [value.value if isinstance(value, Enum) else value for value in values]
+    return values
 
 
-def _row(obj: models.Model, fields: Sequence[models.Field], converters: list[Any]) -> list[Any]:
-    row = []
-    for field, convert in zip(fields, converters, strict=True):
-        value = getattr(obj, field.attname)
-        row.append(convert(value) if convert is not None and value is not None else value)
-    return row
+def _array_type(field: models.Field) -> str:
+    return f"{field.cast_db_type(connection)}[]"
+
+
+def _set_auto_timestamps(
+    objs: Sequence[models.Model], fields: Sequence[models.Field], *, add: bool
+) -> None:
+    for field in fields:
+        if getattr(field, "auto_now", False) or (add and getattr(field, "auto_now_add", False)):
+            for obj in objs:
+                field.pre_save(obj, add=add)
+
+
+def _raw_cursor() -> Any:
+    """Return a server-side-binding psycopg cursor on Django's connection (same transaction)."""
+    connection.ensure_connection()
+    return connection.connection.cursor()
+
+
+def _unnest(fields: Sequence[models.Field]) -> str:
+    return ", ".join(f"%s::{_array_type(field)}" for field in fields)
 
 
 def insert_rows(model: type[models.Model], objs: Sequence[models.Model]) -> None:
-    """Insert new rows and give each object its primary key."""
+    """Insert new rows and give each object its primary key (in order)."""
     if not objs:
         return
     fields = _columns(model)
-    for obj in objs:
-        for field in fields:
-            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-                field.pre_save(obj, add=True)
-    converters = [_converter(field) for field in fields]
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    pk_column = connection.ops.quote_name(model._meta.pk.column)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) RETURNING {pk_column}"  # noqa: S608
-    rows = [_row(obj, fields, converters) for obj in objs]
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # psycopg's own cursor: pipelined executemany with RETURNING
-        raw.executemany(sql, rows, returning=True)
-        for obj in objs:
-            obj.pk = raw.fetchone()[0]
-            obj._state.adding = False
-            raw.nextset()
+    _set_auto_timestamps(objs, fields, add=True)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    pk = quote(model._meta.pk.column)
+    # WITH ORDINALITY keeps the ids in the order of the objects.
+    sql = (
+        f"WITH rows AS (SELECT * FROM unnest({_unnest(fields)}) WITH ORDINALITY "  # noqa: S608
+        f"AS r({columns}, position)), inserted AS ("
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
+        f"SELECT {columns} FROM rows ORDER BY position RETURNING {pk}) "
+        f"SELECT {pk} FROM inserted"
+    )
+    with _raw_cursor() as cursor:
+        cursor.execute(sql, [_column_values(objs, field) for field in fields])
+        ids = sorted(row[0] for row in cursor.fetchall())
+    # A sequence hands out increasing ids and the rows were inserted in order.
+    for obj, pk_value in zip(objs, ids, strict=True):
+        obj.pk = pk_value
+        obj._state.adding = False
 
 
 def upsert_rows(
@@ -75,52 +96,44 @@ def upsert_rows(
     if not objs:
         return
     fields = _columns(model)
-    for obj in objs:
-        for field in fields:
-            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-                field.pre_save(obj, add=True)
-    converters = [_converter(field) for field in fields]
+    _set_auto_timestamps(objs, fields, add=True)
     quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
+    meta = model._meta
     columns = ", ".join(quote(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    conflict_columns = ", ".join(quote(model._meta.get_field(name).column) for name in conflict)
+    conflict_columns = ", ".join(quote(meta.get_field(name).column) for name in conflict)
     assignments = ", ".join(
         f"{quote(column)} = EXCLUDED.{quote(column)}"
-        for column in (model._meta.get_field(name).column for name in update)
+        for column in (meta.get_field(name).column for name in update)
     )
     sql = (
-        f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT * FROM unnest({_unnest(fields)}) "
         f"ON CONFLICT ({conflict_columns}) DO UPDATE SET {assignments}"
     )
-    rows = [_row(obj, fields, converters) for obj in objs]
-    with connection.cursor() as cursor:
-        cursor.cursor.executemany(sql, rows)
+    with _raw_cursor() as cursor:
+        cursor.execute(sql, [_column_values(objs, field) for field in fields])
 
 
 def update_rows(
     model: type[models.Model], objs: Sequence[models.Model], field_names: Sequence[str]
 ) -> None:
-    """Write the given fields of existing rows: one statement, pipelined for every row."""
+    """Write the given fields of existing rows in one statement."""
     if not objs or not field_names:
         return
     meta = model._meta
     fields = [meta.get_field(name) for name in field_names]
-    for field in fields:
-        if getattr(field, "auto_now", False):
-            for obj in objs:
-                field.pre_save(obj, add=False)
-    converters = [_converter(field) for field in fields]
+    _set_auto_timestamps(objs, fields, add=False)
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    sql = (
-        f"UPDATE {quote(meta.db_table)} SET {assignments} "  # noqa: S608  (quoted model names)
-        f"WHERE {quote(meta.pk.column)} = %s"
+    names = [f"c{index}" for index in range(len(fields))]
+    assignments = ", ".join(
+        f"{quote(field.column)} = u.{name}" for field, name in zip(fields, names, strict=True)
     )
-    rows = []
-    for obj in objs:
-        row = _row(obj, fields, converters)
-        row.append(obj.pk)
-        rows.append(row)
-    with connection.cursor() as cursor:
-        cursor.cursor.executemany(sql, rows)
+    pk = quote(meta.pk.column)
+    sql = (
+        f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608
+        f"FROM unnest(%s::bigint[], {_unnest(fields)}) AS u(id, {', '.join(names)}) "
+        f"WHERE t.{pk} = u.id"
+    )
+    params = [[obj.pk for obj in objs], *(_column_values(objs, field) for field in fields)]
+    with _raw_cursor() as cursor:
+        cursor.execute(sql, params)

@@ -336,12 +336,14 @@ class Ledger:
             bulk.insert_rows(Call, self.new_calls)
         if self.new_legs:
             for leg in self.new_legs:
-                leg.call_id = leg.call.pk
+                # Re-assigning the object (now saved) sets call_id and keeps the cached call:
+                # setting call_id alone would make Django drop it and fetch a second copy.
+                leg.call = leg.call
             bulk.insert_rows(CallLeg, self.new_legs)
         if self.new_recordings:
             for recording in self.new_recordings:
-                recording.call_id = recording.call.pk
-                recording.leg_id = recording.leg.pk
+                recording.call = recording.call
+                recording.leg = recording.leg
             bulk.insert_rows(CallRecording, self.new_recordings)
         if self.new_registrations:
             bulk.insert_rows(EndpointRegistration, self.new_registrations)
@@ -355,8 +357,8 @@ class Ledger:
         if self.cdrs:
             cdrs = list(self.cdrs.values())
             for cdr in cdrs:
-                cdr.leg_id = cdr.leg.pk
-                cdr.call_id = cdr.call.pk
+                cdr.leg = cdr.leg
+                cdr.call = cdr.call
             bulk.upsert_rows(
                 Cdr,
                 cdrs,

@@ -155,17 +155,12 @@ def channel_info(event: Event) -> EventChannel:
     return EventChannel(event)
 
 
-# Events after which the IVR or dialplan may have set new cc_* variables on the caller's leg.
-_VARIABLE_EVENTS = frozenset(
-    {
-        "CHANNEL_CREATE",
-        "CHANNEL_DATA",
-        "CHANNEL_ANSWER",
-        "CHANNEL_PARK",
-        "CHANNEL_BRIDGE",
-        "CHANNEL_HANGUP_COMPLETE",
-    }
-)
+# Events after which the IVR or dialplan may have set new cc_* variables on the caller's leg
+# (scanning ~200 headers for them costs more than the rest of the handling, so not on every
+# event): its creation, its parking (the IVR is done: routing needs them), its end.
+_VARIABLE_EVENTS = frozenset({
+    "CHANNEL_CREATE", "CHANNEL_DATA", "CHANNEL_PARK", "CHANNEL_HANGUP_COMPLETE",
+})
 
 
 def _observe(ledger: Ledger, event: Event):  # type: ignore[no-untyped-def]

@@ -10,13 +10,16 @@ Deadlines and warning instants are stored on the ticket so the beat sweep is one
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from apps.tickets.business_hours import Schedule
+from apps.tickets.business_hours import NoBusinessHours, Schedule
 from apps.tickets.models import ACTIVE_STATUSES, SLAPolicy, SLATarget, Status, Ticket
+
+logger = logging.getLogger(__name__)
 
 # Levels stored in Ticket.*_sla_level: what the sweep already announced for the current deadline.
 LEVEL_NONE, LEVEL_WARNING, LEVEL_BREACHED = 0, 1, 2
@@ -84,6 +87,19 @@ def schedule_deadlines(ticket: Ticket, *, now: dt.datetime) -> list[str]:
     schedule = policy.calendar.schedule()
     keep_share = 1 - policy.warning_percent / 100
     created = ticket.created_at or now
+    try:
+        schedule.add(created, 1)
+    except NoBusinessHours:
+        # A calendar without open hours is a configuration mistake: the ticket must still be
+        # created, it just runs without deadlines until the calendar is fixed.
+        logger.error(
+            "SLA calendar %s has no open hours; ticket %s has no deadlines",
+            policy.calendar,
+            ticket.pk,
+        )
+        for name in fields:
+            setattr(ticket, name, 0 if name.endswith("level") else None)
+        return fields
     first_total = target.first_response_minutes * 60
     first_due = schedule.add(created, first_total)
     if first_due != ticket.first_response_due_at:

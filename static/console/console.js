@@ -397,6 +397,9 @@ root.addEventListener("click", (event) => {
     case "hangup":
       hangup();
       break;
+    case "phone-hangup":
+      if (softphone) softphone.hangup();
+      break;
     case "hold":
     case "unhold":
     case "consult_complete":

@@ -269,6 +269,12 @@ export function renderSection(root, name, section) {
 }
 
 export function renderPhone(root, phone) {
+  const panel = byTestId(root, "softphone-panel");
+  panel.dataset.call = phone.incoming ? "incoming" : phone.inCall ? "in-call" : "idle";
+  panel.dataset.muted = phone.muted ? "true" : "false";
+  show(byTestId(root, "phone-call"), Boolean(phone.inCall));
+  show(byTestId(root, "phone-mute"), Boolean(phone.inCall && !phone.muted));
+  show(byTestId(root, "phone-unmute"), Boolean(phone.inCall && phone.muted));
   const status = byTestId(root, "softphone-status");
   const labels = {
     off: _("Softphone off"),

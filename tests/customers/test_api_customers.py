@@ -511,3 +511,19 @@ def test_the_customer_api_is_in_the_openapi_schema(cast, client_as):
     assert "/api/v1/customers/{customer_id}/merge/" in paths
     assert "/api/v1/customers/{customer_id}/interactions/" in paths
     assert "/api/v1/customers/import/" in paths
+
+
+def test_an_external_id_belongs_to_one_customer(cast, client_as):
+    CustomerFactory(external_id="CRM-1")
+    other = CustomerFactory(external_id="")
+
+    response = client_as(cast.crm).patch(
+        f"/api/v1/customers/{other.pk}/", {"external_id": "CRM-1"}, format="json"
+    )
+
+    assert response.status_code == 409
+    assert response.json()["error"]["fields"] == {
+        "external_id": ["Another customer has this external id."]
+    }
+    other.refresh_from_db()
+    assert other.external_id == ""

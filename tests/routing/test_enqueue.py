@@ -72,17 +72,36 @@ def test_the_same_caller_parked_twice_waits_once(make_queue, node, broker):
     assert WaitingCall.objects.count() == 1
 
 
-def test_joining_the_line_asks_the_router_to_decide_after_commit(
-    make_queue, node, broker, django_capture_on_commit_callbacks
+def test_joining_the_line_asks_the_router_to_decide_when_a_qualified_agent_is_free(
+    make_queue, make_agent, broker, skills, django_capture_on_commit_callbacks
 ):
-    make_queue()
+    make_queue(requires={skills["sales"]: 3})
+    make_agent({skills["sales"]: 5}, available_at=0)
 
     with django_capture_on_commit_callbacks(execute=True):
         waiting_call = services.waiting_call_enqueue(
-            call_uuid="leg-1", queue_slug="sales", now=at(0)
+            call_uuid="leg-1", queue_slug="sales", now=at(1)
         )
 
+    assert waiting_call.routing_requested is True
     assert broker.queued() == [("apps.routing.tasks.route_waiting_call", [waiting_call.pk])]
+
+
+def test_with_nobody_qualified_free_the_call_just_waits_for_the_next_agent(
+    make_queue, make_agent, broker, skills, django_capture_on_commit_callbacks
+):
+    make_queue(requires={skills["sales"]: 3})
+    make_agent({skills["sales"]: 2}, available_at=0)
+    busy = make_agent({skills["sales"]: 5}, available_at=0)
+    services.agent_set_state(agent=busy, state="not_ready", reason="break", now=at(0))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting_call = services.waiting_call_enqueue(
+            call_uuid="leg-1", queue_slug="sales", now=at(1)
+        )
+
+    assert waiting_call.routing_requested is False
+    assert broker.queued() == []
 
 
 def test_cc_skills_parsing_takes_levels_and_defaults_to_one():

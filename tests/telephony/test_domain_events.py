@@ -96,26 +96,39 @@ def _agent_leg_events(uuid: str, extension: str) -> list[Event]:
     ]
 
 
-def test_an_agents_leg_is_pushed_to_the_agent_and_the_team_after_commit(
-    node, role_groups, replay
-):
-    # Given agent 3001 of a team, listening in their console and their supervisor's wallboard
+def test_an_agents_leg_is_pushed_to_the_agents_consoles_after_commit(node, role_groups, replay):
+    # Given agent 3001 with a console open (a channel in their group)
     agent = AgentFactory(extension="3001")
     layer = get_channel_layer()
     agent_channel = async_to_sync(layer.new_channel)()
-    team_channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(realtime.agent_group(agent.pk), agent_channel)
-    async_to_sync(layer.group_add)(realtime.team_group(agent.team_id), team_channel)
 
     # When FreeSWITCH rings the agent's phone
     replay("", node, events=_agent_leg_events("leg-3001", "3001"))
 
-    # Then both groups hear that the leg rings, with the leg's identity and no DTMF
-    for channel in (agent_channel, team_channel):
-        message = async_to_sync(layer.receive)(channel)
-        assert message["type"] == "broadcast"
-        assert message["message"]["type"] == "call.ringing"
-        assert message["message"]["leg_uuid"] == "leg-3001"
-        assert message["message"]["leg_role"] == "agent"
-        assert message["message"]["agent_id"] == agent.pk
-        assert message["message"]["call_id"] == Call.objects.get(uuid="leg-3001").pk
+    # Then the console hears that the leg rings, with the leg's identity
+    message = async_to_sync(layer.receive)(agent_channel)
+    assert message["type"] == "broadcast"
+    assert message["message"] == {
+        "type": "call.ringing",
+        "call_id": Call.objects.get(uuid="leg-3001").pk,
+        "call_uuid": "leg-3001",
+        "leg_uuid": "leg-3001",
+        "leg_role": "agent",
+        "agent_id": agent.pk,
+        "occurred_at": "2026-11-22T00:08:19.218504+00:00",
+    }
+
+
+def test_a_caller_leg_is_pushed_to_nobody(node, role_groups, replay):
+    from apps.telephony import ledger
+
+    sent: list = []
+    original = ledger.send_pushes
+    ledger.send_pushes = sent.extend
+    try:
+        replay("d1_bridge_plain", node)
+    finally:
+        ledger.send_pushes = original
+
+    assert sent == []

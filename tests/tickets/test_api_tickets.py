@@ -9,7 +9,8 @@
 import pytest
 
 from apps.tickets.models import Ticket
-from apps.tickets.services import ticket_create, ticket_watch
+from apps.tickets.selectors import ticket_list_open_for_customer
+from apps.tickets.services import ticket_create, ticket_transition, ticket_watch
 from tests.customers.factories import customer_with_phone
 
 pytestmark = pytest.mark.django_db
@@ -283,3 +284,15 @@ def test_the_tickets_api_is_in_the_openapi_schema(cast, client_as):
         .json()["components"]["schemas"]["SLA"]["properties"]
     )
     assert {"first_response_due", "remaining_seconds", "state"} <= set(sla)
+
+
+def test_the_screen_pop_lists_the_customers_open_tickets_the_agent_may_see(cast, policy):
+    customer = customer_with_phone("+8613812345678")
+    mine = ticket_create(actor=cast.admin, subject="A", customer=customer, team=cast.team_a)
+    ticket_create(actor=cast.admin, subject="B", customer=customer, team=cast.team_b)
+    done = ticket_create(actor=cast.admin, subject="C", customer=customer, team=cast.team_a)
+    ticket_transition(actor=cast.admin, ticket=done, action="resolve")
+
+    open_tickets = ticket_list_open_for_customer(actor=cast.agent_a1.user, customer_id=customer.pk)
+
+    assert list(open_tickets) == [mine]

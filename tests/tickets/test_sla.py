@@ -272,3 +272,13 @@ def test_the_overdue_filter(cast, client_as, policy, clock):
 
     assert [t["id"] for t in response.json()["results"]] == [late.pk]
     assert on_time.pk not in [t["id"] for t in response.json()["results"]]
+
+
+def test_a_calendar_without_open_hours_leaves_the_ticket_without_deadlines(cast, policy, clock):
+    policy.calendar.weekly_hours.all().delete()
+    policy.calendar.special_days.all().delete()
+
+    ticket = _ticket(cast)
+
+    assert (ticket.first_response_due_at, ticket.resolution_due_at) == (None, None)
+    assert tickets_sla_sweep() == 0
