@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import base64
 import datetime as dt
+import importlib.util
 import multiprocessing
 import os
 import random
@@ -47,6 +48,7 @@ PYTHON = sys.executable
 PG = "postgres://postgres@127.0.0.1:5432"
 CHUNK_ROWS = 200_000
 LOOKUP = "/api/v1/customers/lookup/"
+BENCH_APPS = ("customers", "authtoken", "auditlog", "audit", "guardian", "sessions")
 LIST = "/api/v1/customers/"
 HEAVY_CUSTOMERS = 10_000  # a fifth of all interactions belong to these (the regulars)
 
@@ -105,7 +107,7 @@ def dialled_form(index: int, rng: random.Random) -> str:
 
 
 # --------------------------------------------------------------------------- database build
-def bench_env(database: str) -> dict[str, str]:
+def bench_env(database: str, *, pool: bool) -> dict[str, str]:
     """Environment of the production profile pointed at the bench database (loopback only)."""
     key = base64.urlsafe_b64encode(b"bench-only-field-key-32-bytes!!!").decode()
     return {
@@ -115,7 +117,7 @@ def bench_env(database: str) -> dict[str, str]:
         "FIELD_ENCRYPTION_KEY": key,
         # PostgreSQL trusts loopback here; the password only satisfies the production checks.
         "DATABASE_URL": f"postgres://postgres:bench-only-{secrets.token_hex(8)}@127.0.0.1:5432/"
-        f"{database}",
+        f"{database}" + ("?pool=true" if pool else ""),
         "REDIS_URL": "redis://127.0.0.1:6379/7",
         "CACHE_KEY_PREFIX": "cc-bench",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -126,7 +128,7 @@ def bench_env(database: str) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         # Under ASGI every request runs in a thread of its own, so a persistent connection
         # (CONN_MAX_AGE > 0) is never reused and leaks until the server runs out of connections;
-        # Django's advice for ASGI is CONN_MAX_AGE=0 (or its psycopg pool).
+        # Django's advice for ASGI is CONN_MAX_AGE=0, with its psycopg pool (?pool=true).
         "DB_CONN_MAX_AGE": "0",
     }
 
@@ -440,11 +442,9 @@ def crm_token() -> str:
 
 def inprocess_lookup(token: str, requests: int, customers: int) -> None:
     """The same lookups through Django's WSGI handler in this process (test client, no HTTP,
-    persistent database connection): the application's own cost, without the server."""
-    from django.db import connection
+    same database settings): the application's own cost, without the server."""
     from django.test import Client
 
-    connection.settings_dict["CONN_MAX_AGE"] = 60  # safe here: one thread, like a WSGI worker
     rng = random.Random(5)
     browser = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}")
     statuses: dict[int, int] = {}
@@ -501,26 +501,36 @@ def timeline_bench(customers: int, samples: int) -> None:
     print(f"  plan: {plan}")
 
 
-def main() -> None:
+def parse_options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", default="cc_bench")
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--interactions", type=int, default=5_000_000)
     parser.add_argument("--rebuild", action="store_true", help="reload even if the data is there")
-    parser.add_argument("--requests", type=int, default=3000, help="sequential lookups")
+    parser.add_argument("--requests", type=int, default=2000, help="sequential lookups")
     parser.add_argument("--clients", type=int, default=4, help="concurrent client processes")
-    parser.add_argument("--client-requests", type=int, default=1500)
+    parser.add_argument("--client-requests", type=int, default=1000)
+    parser.add_argument(
+        "--no-pool",
+        action="store_true",
+        help="a new database connection per request instead of Django's psycopg pool",
+    )
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--port", type=int, default=0, help="default: a free loopback port")
     parser.add_argument("--timeline-samples", type=int, default=3000)
     options = parser.parse_args()
     if options.database in ("callcenter", "postgres"):
         parser.error("use a dedicated bench database")
+    return options
 
-    env = bench_env(options.database)
+
+def prepare(options: argparse.Namespace, env: dict[str, str]) -> None:
+    """Create, migrate and (when the volumes differ) load the bench database."""
     ensure_database(options.database)
     print("migrating the bench database ...")
-    manage(env, "migrate", "--noinput", "-v", "0")
+    # Only what the lookup touches, so other apps' migrations in flux cannot stop the bench.
+    for app in BENCH_APPS:
+        manage(env, "migrate", app, "--noinput", "-v", "0")
     manage(env, "setup_roles", "-v", "0")
     have_customers, have_interactions = counts(options.database)
     if (
@@ -538,23 +548,20 @@ def main() -> None:
     else:
         print(f"reusing {have_customers:,} customers and ~{have_interactions:,} interactions")
 
-    in_process_setup(env)
-    token = crm_token()
-    from django.db import connection
 
-    connection.close()
-
+def measure_http(options: argparse.Namespace, env: dict[str, str], token: str, pool: bool) -> None:
+    """Look customers up through a real uvicorn: one client, then concurrent clients."""
     port = options.port or free_port()
-    # Other work on the machine skews every figure below: say how busy it was.
-    print(f"\nload average before measuring: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print(
         f"\nuvicorn on 127.0.0.1:{port}, {options.workers} workers, settings prod "
-        f"(real HTTP on loopback, clients in separate processes, {os.cpu_count()} cores)"
+        f"(real HTTP on loopback, clients in separate processes, {os.cpu_count()} cores), "
+        + ("Django's psycopg pool" if pool else "a new database connection per request")
     )
     log = Path(tempfile.gettempdir()) / f"customer_lookup_uvicorn_{port}.log"
     server = start_server(env, port, options.workers, log)
     try:
         wait_ready(server, port, token, log)
+        common = {"customers": options.customers}
         for path in (LOOKUP, LIST):  # warm every worker's connections and caches
             run_clients(
                 port,
@@ -562,21 +569,15 @@ def main() -> None:
                 path=path,
                 clients=max(options.workers, 1),
                 requests=200,
-                customers=options.customers,
                 seed=99,
+                **common,
             )
         for path, title in (
             (LOOKUP, "GET /api/v1/customers/lookup/?phone="),
             (LIST, "GET /api/v1/customers/?phone= (list filter)"),
         ):
             latencies, statuses, elapsed = run_clients(
-                port,
-                token,
-                path=path,
-                clients=1,
-                requests=options.requests,
-                customers=options.customers,
-                seed=1,
+                port, token, path=path, clients=1, requests=options.requests, seed=1, **common
             )
             report(f"{title}, 1 client (sequential):", latencies, statuses, elapsed)
         latencies, statuses, elapsed = run_clients(
@@ -585,8 +586,8 @@ def main() -> None:
             path=LOOKUP,
             clients=options.clients,
             requests=options.client_requests,
-            customers=options.customers,
             seed=10,
+            **common,
         )
         report(
             f"GET /api/v1/customers/lookup/?phone=, {options.clients} concurrent clients:",
@@ -598,9 +599,27 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
 
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def main() -> None:
+    options = parse_options()
+    pool = not options.no_pool and importlib.util.find_spec("psycopg_pool") is not None
+    env = bench_env(options.database, pool=pool)
+    prepare(options, env)
+    in_process_setup(env)
+    token = crm_token()
+    from django.db import connection
+
+    connection.close()
+    # Other work on the machine skews every figure below: say how busy it was.
+    print(f"\nload average before measuring: {load_average()}")
+    measure_http(options, env, token, pool)
     inprocess_lookup(token, options.requests, options.customers)
     timeline_bench(options.customers, options.timeline_samples)
-    print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(f"load average after: {load_average()}")
 
 
 if __name__ == "__main__":

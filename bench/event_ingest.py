@@ -27,13 +27,14 @@ if "--serve" not in sys.argv:
 
     monkey.patch_all()
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import resource  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import os
+import resource
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -60,25 +61,39 @@ def serve(options: argparse.Namespace) -> None:
 
     async def main() -> None:
         simulator = Simulator(
-            SimulatorConfig(port=0, heartbeat_interval=20, playback_seconds=0.5,
-                            max_sessions=100_000)
+            SimulatorConfig(
+                port=0, heartbeat_interval=20, playback_seconds=0.5, max_sessions=100_000
+            )
         )
         port = await simulator.start()
         dids = [str(DIDS_FROM + index) for index in range(options.agents)]
         for index, did in enumerate(dids):
             simulator.set_route(
                 did,
-                [Answer(), SetVar("cc_queue", "sales"),
-                 Bridge(f"user/{EXTENSIONS_FROM + index}", timeout=10)],
+                [
+                    Answer(),
+                    SetVar("cc_queue", "sales"),
+                    Bridge(f"user/{EXTENSIONS_FROM + index}", timeout=10),
+                ],
             )
         generator = TrafficGenerator(
             simulator,
             TrafficProfile(
-                rate=options.rate, arrival="fixed", duration=options.seconds, dids=dids,
-                talk_time=(1.0, 2.0), ivr_choices=("",), callers=CallerPool(seed=1), seed=1,
+                rate=options.rate,
+                arrival="fixed",
+                duration=options.seconds,
+                dids=dids,
+                talk_time=(1.0, 2.0),
+                ivr_choices=("",),
+                callers=CallerPool(seed=1),
+                seed=1,
             ),
-            AgentProfile(count=options.agents, first_extension=EXTENSIONS_FROM,
-                         answer_after=(0.2, 0.2), seed=1),
+            AgentProfile(
+                count=options.agents,
+                first_extension=EXTENSIONS_FROM,
+                answer_after=(0.2, 0.2),
+                seed=1,
+            ),
         )
         generator.register_agents()
         print(port, flush=True)
@@ -115,8 +130,11 @@ def _setup_django() -> None:
 
         settings_db = connection.settings_dict
         with psycopg.connect(
-            host=settings_db["HOST"], port=settings_db["PORT"] or 5432,
-            user=settings_db["USER"], dbname="postgres", autocommit=True,
+            host=settings_db["HOST"],
+            port=settings_db["PORT"] or 5432,
+            user=settings_db["USER"],
+            dbname="postgres",
+            autocommit=True,
         ) as admin:
             admin.execute(f'CREATE DATABASE "{settings_db["NAME"]}"')
     call_command("migrate", verbosity=0)
@@ -132,52 +150,137 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def drive(options: argparse.Namespace) -> None:
-    """Parent process: the event process under measurement."""
-    _setup_django()
-    import gevent
+def _start_simulator(options: argparse.Namespace) -> tuple[subprocess.Popen, int]:
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            "--rate",
+            str(options.rate),
+            "--seconds",
+            str(options.seconds),
+            "--agents",
+            str(options.agents),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    if child.stdin is None or child.stdout is None:
+        raise SystemExit("cannot talk to the simulator process")
+    return child, int(child.stdout.readline())
+
+
+def _prepare_records(options: argparse.Namespace, port: int) -> Any:
+    """Create the node record and (unless --no-pushes) the agents the phones belong to."""
     from django.db import transaction
 
     from apps.accounts.models import Agent, Team, User
-    from apps.telephony.event_process import NodeIngest
-    from apps.telephony.models import Call, CallLeg, Cdr, FreeswitchNode
-
-    child = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "--rate", str(options.rate),
-         "--seconds", str(options.seconds), "--agents", str(options.agents)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    assert child.stdin is not None and child.stdout is not None
-    port = int(child.stdout.readline())
+    from apps.telephony.models import Call, FreeswitchNode
 
     with transaction.atomic():
         Call.objects.all().delete()
         FreeswitchNode.objects.filter(name="bench").delete()
         node = FreeswitchNode.objects.create(
-            name="bench", host="127.0.0.1", port=port, password="ClueCon"
+            name="bench",
+            host="127.0.0.1",
+            port=port,
+            password="ClueCon",  # noqa: S106  (the simulator's loopback-only default)
         )
         team, _ = Team.objects.get_or_create(name="Bench team")
+        if options.no_pushes:
+            Agent.objects.filter(team=team).delete()
+            return node
         for index in range(options.agents):
             extension = str(EXTENSIONS_FROM + index)
             if not Agent.objects.filter(extension=extension).exists():
                 user = User.objects.create(username=f"bench-agent-{extension}")
                 Agent.objects.create(user=user, team=team, extension=extension)
+    return node
 
+
+def _ms(values: list[float], fraction: float) -> str:
+    return f"{_percentile(values, fraction) * 1000:.0f}"
+
+
+def _report(options: argparse.Namespace, node: Any, ingest: Any, run: dict[str, Any]) -> None:
+    from apps.telephony.models import Call, CallLeg, Cdr
+
+    summary, stats, pushes = run["summary"], ingest.stats, ingest.push_sender.stats
+    ingested, window = run["ingested"], run["window"]
+    calls = Call.objects.filter(node=node)
+    print(
+        f"calls placed (simulator) : {summary['calls']} in {summary['elapsed']:.2f} s "
+        f"({summary['calls'] / summary['elapsed']:.0f} calls/s, target {options.rate:g})"
+    )
+    print(
+        f"events ingested          : {ingested} in {window:.2f} s -> "
+        f"{ingested / window:.0f} events/s ({ingested / max(summary['calls'], 1):.1f}/call, "
+        f"{summary['calls'] / window:.0f} calls/s), dropped {stats.dropped}"
+    )
+    print(
+        f"rows written             : {calls.count()} calls "
+        f"({calls.filter(state='ended').count()} ended), "
+        f"{CallLeg.objects.filter(node=node).count()} legs, "
+        f"{Cdr.objects.filter(node=node).count()} CDRs"
+    )
+    print(
+        f"batches                  : {stats.batches} "
+        f"(mean {ingested / max(stats.batches, 1):.0f} events)"
+    )
+    if run["lags"]:
+        print(
+            f"lag arrival->commit (ms) : p50 {_ms(run['lags'], 0.5)}  "
+            f"p99 {_ms(run['lags'], 0.99)}  max {max(run['lags']) * 1000:.0f}"
+        )
+    if stats.publish_lags:
+        print(
+            f"lag commit->announced(ms): p50 {_ms(stats.publish_lags, 0.5)}  "
+            f"p99 {_ms(stats.publish_lags, 0.99)}  (hold music, domain-event subscribers)"
+        )
+    print(
+        f"channel-layer pushes     : {pushes.sent} sent in {run['push_window']:.2f} s, "
+        f"{pushes.failed} failed, {pushes.dropped} dropped"
+    )
+    if pushes.lags:
+        print(
+            f"lag commit->pushed (ms)  : p50 {_ms(pushes.lags, 0.5)}  p99 {_ms(pushes.lags, 0.99)}"
+        )
+    print(
+        f"event process CPU        : {run['cpu']:.1f} s over {window:.1f} s "
+        f"({100 * run['cpu'] / window:.0f} % of one core, "
+        f"{1000 * run['cpu'] / max(ingested, 1):.2f} ms/event)"
+    )
+    print(f"load average             : {os.getloadavg()[0]:.2f} (2 cores, shared)")
+
+
+def drive(options: argparse.Namespace) -> None:
+    """Parent process: the event process under measurement."""
+    _setup_django()
+    import gevent
+
+    from apps.telephony.event_process import NodeIngest
+
+    child, port = _start_simulator(options)
+    node = _prepare_records(options, port)
     if not options.with_subscribers:
         # Measure telephony's own pipeline; other apps' handlers are theirs to measure.
         from apps.telephony import domain_events
 
         domain_events._subscribers.clear()
-    ingest = NodeIngest(node, batch_size=options.batch_size,
-                        batch_wait=options.batch_wait_ms / 1000, buffer_size=100_000)
+    ingest = NodeIngest(
+        node,
+        batch_size=options.batch_size,
+        batch_wait=options.batch_wait_ms / 1000,
+        buffer_size=100_000,
+    )
     ingest.start()
     if not ingest.connection.wait_until_up(10):
         raise SystemExit("could not connect to the simulator")
     ingest.wait_idle(30)
     ingest.stats.lags.clear()
-    received_before = ingest.stats.received
-    ingested_before = ingest.stats.ingested
-
+    received_before, ingested_before = ingest.stats.received, ingest.stats.ingested
     profiler = None
     if options.profile:
         import cProfile
@@ -194,54 +297,27 @@ def drive(options: argparse.Namespace) -> None:
         if first_arrival is None and ingest.stats.received > received_before:
             first_arrival = time.monotonic()
         gevent.sleep(0.05)
-    ingest.wait_idle(60)
+    ingest.wait_idle(120)
     finished = time.monotonic()
-    ingest.push_sender.wait_idle(60)
-    pushed = time.monotonic()
-    cpu = _cpu_seconds() - cpu_before
+    ingest.push_sender.wait_idle(120)
+    run = {
+        "summary": json.loads(summary_line.get()),
+        "ingested": ingest.stats.ingested - ingested_before,
+        "window": finished - (first_arrival or started),
+        "push_window": time.monotonic() - (first_arrival or started),
+        "lags": list(ingest.stats.lags),
+        "cpu": _cpu_seconds() - cpu_before,
+    }
     if profiler is not None:
         import pstats
 
         profiler.disable()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
-    summary = json.loads(summary_line.get())
-    batches = ingest.stats.batches
-    stats = ingest.stats
-    ingested = stats.ingested - ingested_before
-    lags = stats.lags
     ingest.stop()
     child.stdin.write("stop\n")
     child.stdin.flush()
     child.wait(10)
-
-    window = finished - (first_arrival or started)
-    calls = Call.objects.filter(node=node).count()
-    legs = CallLeg.objects.filter(node=node).count()
-    cdrs = Cdr.objects.filter(node=node).count()
-    print(f"calls placed (simulator) : {summary['calls']} in {summary['elapsed']:.2f} s "
-          f"({summary['calls'] / summary['elapsed']:.0f} calls/s, target {options.rate:g})")
-    print(f"events ingested          : {ingested} in {window:.2f} s -> "
-          f"{ingested / window:.0f} events/s ({ingested / max(summary['calls'], 1):.1f}/call), "
-          f"dropped {stats.dropped}")
-    print(f"rows written             : {calls} calls, {legs} legs, {cdrs} CDRs "
-          f"(ended calls {Call.objects.filter(node=node, state='ended').count()})")
-    print(f"batches                  : {batches} (mean {ingested / max(batches, 1):.0f} events)")
-    push_stats = ingest.push_sender.stats
-    print(f"channel-layer pushes     : {push_stats.sent} sent in {pushed - (first_arrival or started):.2f} s, "
-          f"{push_stats.failed} failed, {push_stats.dropped} dropped")
-    if push_stats.lags:
-        print(f"push lag commit->sent(ms): p50 {_percentile(push_stats.lags, 0.5) * 1000:.0f}  "
-              f"p99 {_percentile(push_stats.lags, 0.99) * 1000:.0f}")
-    if stats.publish_lags:
-        print(f"lag commit->announced(ms): p50 {_percentile(stats.publish_lags, 0.5) * 1000:.0f}  "
-              f"p99 {_percentile(stats.publish_lags, 0.99) * 1000:.0f}  "
-              f"(hold music, pushes queued, domain-event subscribers run)")
-    if lags:
-        print(f"lag arrival->commit (ms) : p50 {_percentile(lags, 0.5) * 1000:.0f}  "
-              f"p99 {_percentile(lags, 0.99) * 1000:.0f}  max {max(lags) * 1000:.0f}")
-    print(f"event process CPU        : {cpu:.1f} s over {window:.1f} s "
-          f"({100 * cpu / window:.0f} % of one core)")
-    print(f"load average             : {os.getloadavg()[0]:.2f} (2 cores shared)")
+    _report(options, node, ingest, run)
 
 
 def main() -> None:
@@ -252,10 +328,16 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=50, help="agent phones (and DIDs)")
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument(
-        "--with-subscribers", action="store_true",
+        "--with-subscribers",
+        action="store_true",
         help="keep other apps' domain-event handlers (routing, console) subscribed",
     )
     parser.add_argument("--batch-wait-ms", type=int, default=50)
+    parser.add_argument(
+        "--no-pushes",
+        action="store_true",
+        help="no agent records: legs map to no agent, nothing is pushed to browsers",
+    )
     parser.add_argument("--profile", action="store_true", help="print where this process spent")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()

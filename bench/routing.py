@@ -207,7 +207,11 @@ def add_backlog(count: int, slugs: list[str], *, prefix: str) -> None:
     rng = random.Random(hash(prefix) & 0xFFFF)
     now = timezone.now()
     node = FreeswitchNode.objects.get(name="bench")
-    queues = {slug: queue_profile(slug=slug, fallback=slug) for slug in slugs}
+    profiles = {
+        (slug, tier): queue_profile(slug=slug, fallback=slug, tier=tier)
+        for slug in slugs
+        for tier in ("", "vip")
+    }
     calls = Call.objects.bulk_create(
         (
             Call(
@@ -230,13 +234,13 @@ def add_backlog(count: int, slugs: list[str], *, prefix: str) -> None:
         key = (slug, tier, priority)
         if key not in cache:
             cache[key] = call_requirements(
-                queue=queues[slug], priority_value=priority, tier=tier, language="", skills=""
+                queue=profiles[slug, tier], priority_value=priority, skills={}
             )
         needs = cache[key]
         enqueued = now - timedelta(seconds=rng.uniform(0, 300))
         rows.append(
             WaitingCall(
-                queue_id=queues[slug].id,
+                queue_id=profiles[slug, ""].id,
                 call_uuid=call.uuid,
                 telephony_call_id=call.pk,
                 telephony_node_id=node.pk,

@@ -31,6 +31,15 @@ logger = logging.getLogger(__name__)
 CHECK_INTERVAL_DEFAULT = 60.0
 
 
+def _read(function: Any) -> Any:
+    """Run a read in a worker thread of its own: reads of many sockets at once (a reconnect storm
+    after a restart, 1,500 agents logging in) run side by side instead of one after another in
+    the single thread sync code otherwise shares (settings.CONSOLE_SOCKET_READS_IN_PARALLEL,
+    default True; tests whose data lives in one uncommitted transaction turn it off)."""
+    parallel = getattr(settings, "CONSOLE_SOCKET_READS_IN_PARALLEL", True)
+    return database_sync_to_async(function, thread_sensitive=not parallel)
+
+
 class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     """One console tab."""
 
@@ -45,7 +54,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             return
         agent_id = self._query_param("agent")
         try:
-            subject = await database_sync_to_async(access_console_agent)(user, agent_id)
+            subject = await _read(access_console_agent)(user, agent_id)
         except DomainError:
             await self.close()
             return
@@ -56,7 +65,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         self.session_key = getattr(session, "session_key", None)
         self.session_digest = services.session_key_digest(self.session_key)
         self.language = getattr(user, "language", None) or settings.LANGUAGE_CODE
-        queues = await database_sync_to_async(selectors.agent_queue_list)(self.agent)
+        queues = await _read(selectors.agent_queue_list)(self.agent)
         wanted = [
             user_group(user.pk),
             agent_group(self.agent.pk),
@@ -90,7 +99,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     # ------------------------------------------------------------------ outbound
 
     async def send_snapshot(self) -> None:
-        snapshot = await database_sync_to_async(self._snapshot)()
+        snapshot = await _read(self._snapshot)()
         await self.send_json({"type": protocol.SNAPSHOT, **snapshot})
 
     def _snapshot(self) -> dict[str, Any]:
@@ -129,7 +138,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             elif message_type == "resync":
                 await self.send_snapshot()
             elif message_type == "interaction.refresh":
-                await self.send_json(await database_sync_to_async(self._interaction)())
+                await self.send_json(await _read(self._interaction)())
             elif message_type == "state.set":
                 await database_sync_to_async(self._set_state)(
                     str(content.get("state") or ""), str(content.get("reason") or "")
@@ -175,7 +184,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     # ------------------------------------------------------------------ session checks
 
     async def _still_allowed(self) -> bool:
-        return await database_sync_to_async(services.console_user_still_allowed)(
+        return await _read(services.console_user_still_allowed)(
             user_id=self.user.pk,
             session_key=self.session_key,
             agent_id=self.agent.pk if self.viewing else None,

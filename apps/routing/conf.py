@@ -24,8 +24,8 @@ STICKY_LOOKBACK_DAYS_DEFAULT = 30
 AGENT_DIAL_STRING_DEFAULT = "user/{extension}@{domain}"
 # Dial string of a customer called back.
 CUSTOMER_DIAL_STRING_DEFAULT = "loopback/{number}/default"
-# Inline dialplan that sends a caller to a mailbox.
-VOICEMAIL_INLINE_DEFAULT = "answer,voicemail:default {domain} {mailbox}"
+# Dialplan extension (XML, context "default") that takes a caller to a mailbox.
+VOICEMAIL_DESTINATION_DEFAULT = "voicemail-{mailbox}"
 
 
 def aging_seconds_per_point() -> float:
@@ -62,8 +62,8 @@ def customer_dial_string() -> str:
     return str(getattr(settings, "ROUTING_CUSTOMER_DIAL_STRING", CUSTOMER_DIAL_STRING_DEFAULT))
 
 
-def voicemail_inline() -> str:
-    return str(getattr(settings, "ROUTING_VOICEMAIL_INLINE", VOICEMAIL_INLINE_DEFAULT))
+def voicemail_destination() -> str:
+    return str(getattr(settings, "ROUTING_VOICEMAIL_DESTINATION", VOICEMAIL_DESTINATION_DEFAULT))
 
 
 # The customer's phone rings this long when called back.

@@ -298,9 +298,12 @@ class Queue(TimeStampedModel):
     announcement = models.CharField(
         _("announcement"),
         max_length=255,
-        default="say::en NUMBER PRONOUNCED {position}",
+        default="file_string://ivr/ivr-you_are_number.wav!digits/{position}.wav",
         blank=True,
-        help_text=_("Media played to a waiting caller; {position} and {minutes} are replaced."),
+        help_text=_(
+            "Media played to a waiting caller, one word (e.g. file_string://a.wav!b.wav); "
+            "{position} and {minutes} are replaced."
+        ),
     )
     wrap_up_seconds = models.PositiveIntegerField(_("wrap-up (s)"), default=10)
     ring_timeout_seconds = models.PositiveIntegerField(

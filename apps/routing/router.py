@@ -198,6 +198,10 @@ def _reserve(sql: str, params: dict[str, object], *, walk_line: bool = False) ->
     agent_leg_uuid = telephony_gateway.agent_leg_uuid(token)
     connection.ensure_connection()
     raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django turns psycopg's prepared statements off (prepare=True then does nothing). Its own
+        # cursors bind on the client side and never prepare, so this changes only ours.
+        raw.prepare_threshold = 5
     # Pipeline mode sends the settings and the statement in one round trip.
     with raw.pipeline(), psycopg.Cursor(raw) as cursor:
         cursor.execute(_WALK_THE_LINE if walk_line else _GENERIC_PLAN)

@@ -7,11 +7,12 @@ serves and the queues open to every team.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, F, Min, Q, QuerySet
+from django.db.models import Avg, Case, Count, F, Min, Q, QuerySet, When
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
@@ -105,7 +106,11 @@ class RuleTiming:
 
 @dataclass(frozen=True)
 class QueueProfile:
-    """What joining a queue's line needs to know, read in one query (the arrival path is hot)."""
+    """What joining a queue's line needs to know, read in one query (the arrival path is hot).
+
+    Besides the queue: the customer tier asked for, the skill standing for the caller's language
+    and the ids of the skills the call asks for (cc_skills), when any.
+    """
 
     id: int
     slug: str
@@ -122,6 +127,12 @@ class QueueProfile:
     requirements: dict[int, int]
     team_ids: list[int]
     rules: list[RuleTiming]
+    tier_bonus: int = 0
+    tier_skill_id: int | None = None
+    tier_level: int = 1
+    language_skill_id: int | None = None
+    skill_ids: dict[str, int] = field(default_factory=dict)
+    waiting_call_id: int | None = None
 
 
 _PROFILE_SQL = """
@@ -133,20 +144,52 @@ SELECT q.id, q.slug, q.priority, q.strategy, q.sticky_window_seconds, q.max_wait
        ARRAY(SELECT t.team_id FROM routing_queue_teams t WHERE t.queue_id = q.id
              ORDER BY t.team_id),
        COALESCE((SELECT json_agg(json_build_array(r.after_seconds, r.action) ORDER BY r.position)
-                 FROM routing_overflowrule r WHERE r.queue_id = q.id), '[]'::json)
+                 FROM routing_overflowrule r WHERE r.queue_id = q.id), '[]'::json),
+       COALESCE(tier.priority_bonus, 0), tier.required_skill_id, COALESCE(tier.required_level, 1),
+       (SELECT s.id FROM routing_skill s
+        WHERE s.language_code <> '' AND lower(s.language_code) IN (%(language)s, %(primary)s)
+        ORDER BY lower(s.language_code) = %(language)s DESC LIMIT 1),
+       COALESCE((SELECT json_object_agg(s.slug, s.id) FROM routing_skill s
+                 WHERE s.slug = ANY(%(skills)s::text[])), '{}'::json),
+       (SELECT w.id FROM routing_waitingcall w WHERE w.call_uuid = %(call_uuid)s
+        AND w.state IN ('waiting', 'callback', 'offered', 'connected'))
 FROM routing_queue q
+LEFT JOIN routing_customertier tier ON tier.slug = %(tier)s
 WHERE q.is_active AND q.slug IN (%(slug)s, %(fallback)s)
 ORDER BY q.slug = %(slug)s DESC
 LIMIT 1
 """
 
 
-def queue_profile(*, slug: str, fallback: str) -> QueueProfile | None:
-    """Return the active queue with this slug (else the fallback queue) and its routing setup."""
+def queue_profile(
+    *,
+    slug: str,
+    fallback: str,
+    tier: str = "",
+    language: str = "",
+    skills: Iterable[str] = (),
+    call_uuid: str = "",
+) -> QueueProfile | None:
+    """Return the active queue with this slug (else the fallback queue) and its routing setup.
+
+    ``waiting_call_id`` tells whether the caller leg ``call_uuid`` already waits in a line.
+    """
     from django.db import connection
 
+    code = language.strip().lower()
     with connection.cursor() as cursor:
-        cursor.execute(_PROFILE_SQL, {"slug": slug, "fallback": fallback})
+        cursor.execute(
+            _PROFILE_SQL,
+            {
+                "slug": slug,
+                "fallback": fallback,
+                "tier": tier,
+                "language": code,
+                "primary": code.split("-")[0].split("_")[0],
+                "skills": list(skills),
+                "call_uuid": call_uuid,
+            },
+        )
         row = cursor.fetchone()
     if row is None:
         return None
@@ -155,6 +198,23 @@ def queue_profile(*, slug: str, fallback: str) -> QueueProfile | None:
         requirements={int(skill): level for skill, level in row[12].items()},
         team_ids=list(row[13]),
         rules=[RuleTiming(after_seconds=after, action=action) for after, action in row[14]],
+        tier_bonus=row[15],
+        tier_skill_id=row[16],
+        tier_level=row[17],
+        language_skill_id=row[18] if code else None,
+        skill_ids=dict(row[19]),
+        waiting_call_id=row[20],
+    )
+
+
+def queue_music_on_hold(*, slug: str, fallback: str = "default") -> str:
+    """Return what a caller waiting in this queue hears (telephony plays it on park)."""
+    return (
+        Queue.objects.filter(slug__in=[slug, fallback], is_active=True)
+        .order_by(Case(When(slug=slug, then=0), default=1))
+        .values_list("music_on_hold", flat=True)
+        .first()
+        or ""
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,7 +35,6 @@ from apps.routing.models import (
     AgentState,
     AgentStateChange,
     BusinessHours,
-    CustomerTier,
     ExitAction,
     NotReadyReason,
     Offer,
@@ -332,39 +331,28 @@ def parse_skills(value: str) -> dict[str, int]:
     return parsed
 
 
-def _language_skill_id(language: str) -> int | None:
-    if not language:
-        return None
-    code = language.strip().lower()
-    skills = dict(Skill.objects.exclude(language_code="").values_list("language_code", "pk"))
-    lowered = {key.lower(): value for key, value in skills.items()}
-    return lowered.get(code) or lowered.get(code.split("-")[0].split("_")[0])
-
-
 def call_requirements(
-    *, queue: QueueProfile, priority_value: int, tier: str, language: str, skills: str
+    *, queue: QueueProfile, priority_value: int, skills: Mapping[str, int]
 ) -> CallRequirements:
-    """Return the skills, teams and base priority of a call to this queue."""
-    wanted = parse_skills(skills)
-    known = dict(Skill.objects.filter(slug__in=wanted).values_list("slug", "pk")) if wanted else {}
-    for slug in sorted(set(wanted) - set(known)):
+    """Return the skills, teams and base priority of a call to this queue.
+
+    ``skills`` are the call's own (cc_skills, parsed); the profile carries the ids of those that
+    exist, the tier's skill and the language's skill.
+    """
+    for slug in sorted(set(skills) - set(queue.skill_ids)):
         logger.warning("routing: call asks for unknown skill %r; ignored", slug)
-    call_part = {known[slug]: level for slug, level in wanted.items() if slug in known}
-    tier_row = CustomerTier.objects.filter(slug=tier).first() if tier else None
-    tier_part = (
-        {tier_row.required_skill_id: tier_row.required_level}
-        if tier_row is not None and tier_row.required_skill_id
-        else {}
-    )
-    language_id = _language_skill_id(language)
-    language_part = {language_id: 1} if language_id is not None else {}
+    call_part = {
+        queue.skill_ids[slug]: level for slug, level in skills.items() if slug in queue.skill_ids
+    }
+    tier_part = {queue.tier_skill_id: queue.tier_level} if queue.tier_skill_id else {}
+    language_part = {queue.language_skill_id: 1} if queue.language_skill_id else {}
     return CallRequirements(
         requirements=merge_requirements(queue.requirements, call_part, tier_part, language_part),
         eligible_team_ids=sorted(queue.team_ids) or None,
         base_priority=base_priority(
             queue_priority=queue.priority,
             call_priority=priority_value,
-            tier_bonus=tier_row.priority_bonus if tier_row is not None else 0,
+            tier_bonus=queue.tier_bonus,
         ),
     )
 
@@ -455,15 +443,20 @@ def waiting_call_enqueue(
     """
     now = _now(now)
     enqueued_at = min(enqueued_at or now, now)
-    existing = WaitingCall.objects.filter(call_uuid=call_uuid, state__in=ACTIVE_STATES).first()
-    if existing is not None:
-        return existing
-    queue = queue_profile(slug=queue_slug, fallback=DEFAULT_QUEUE_SLUG)
+    wanted = parse_skills(skills)
+    queue = queue_profile(
+        slug=queue_slug,
+        fallback=DEFAULT_QUEUE_SLUG,
+        tier=tier,
+        language=language,
+        skills=wanted,
+        call_uuid=call_uuid,
+    )
     if queue is None:
         raise NotFound(_("Queue not found."))
-    needs = call_requirements(
-        queue=queue, priority_value=priority, tier=tier, language=language, skills=skills
-    )
+    if queue.waiting_call_id is not None:
+        return WaitingCall.objects.get(pk=queue.waiting_call_id)
+    needs = call_requirements(queue=queue, priority_value=priority, skills=wanted)
     waiting_call = WaitingCall(
         queue_id=queue.id,
         call_uuid=call_uuid,
@@ -529,7 +522,7 @@ def waiting_call_enqueue(
     try:
         with transaction.atomic():
             waiting_call.save()
-    except IntegrityError:  # the same leg enqueued concurrently
+    except IntegrityError:  # this leg already waits (a repeated event, or a concurrent one)
         return WaitingCall.objects.get(call_uuid=call_uuid, state__in=ACTIVE_STATES)
     # With nobody free to take it, the next agent who frees up picks the call from the line (their
     # own event), so a router task would only find nothing. An agent freeing up concurrently is
@@ -540,15 +533,24 @@ def waiting_call_enqueue(
     return waiting_call
 
 
+_QUALIFIED_AGENT_FREE_SQL = """
+SELECT EXISTS (
+    SELECT 1 FROM routing_agentpresence p JOIN accounts_agent a ON a.id = p.agent_id
+    WHERE p.state = 'available' AND a.is_active AND p.skill_tokens @> %(tokens)s::bigint[]
+      AND (%(teams)s::bigint[] IS NULL OR a.team_id = ANY(%(teams)s::bigint[]))
+)
+"""
+
+
 def _qualified_agent_available(waiting_call: WaitingCall) -> bool:
-    agents = AgentPresence.objects.filter(
-        state=AgentState.AVAILABLE,
-        agent__is_active=True,
-        skill_tokens__contains=waiting_call.required_tokens,
-    )
-    if waiting_call.eligible_team_ids is not None:
-        agents = agents.filter(agent__team_id__in=waiting_call.eligible_team_ids)
-    return agents.exists()
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _QUALIFIED_AGENT_FREE_SQL,
+            {"tokens": waiting_call.required_tokens, "teams": waiting_call.eligible_team_ids},
+        )
+        return bool(cursor.fetchone()[0])
 
 
 # ------------------------------------------------------------------------------------- offers

@@ -209,16 +209,23 @@ def request_leg_hangup(
 
 
 def exit_destination(action: str, target: str) -> dict[str, str]:
-    """Return the transfer parameters that send a caller out of the line by an exit action."""
+    """Return the transfer parameters that send a caller out of the line by an exit action.
+
+    FreeSWITCH command arguments are single words (telephony refuses spaces), hence the inline
+    dialplan with comma-separated applications for a message, and an XML extension for the
+    mailbox.
+    """
     if action == "voicemail":
-        inline = conf.voicemail_inline().format(
-            domain=settings.FREESWITCH_SIP_DOMAIN, mailbox=target or "default"
-        )
-        return {"destination": inline, "context": "inline"}
+        extension = conf.voicemail_destination().format(mailbox=target or "default")
+        return {"destination": extension, "dialplan": "XML", "context": "default"}
     if action == "transfer":
-        return {"destination": target, "context": "default"}
+        return {"destination": target, "dialplan": "XML", "context": "default"}
     media = f"playback:{target}," if target else ""
-    return {"destination": f"answer,{media}hangup:NORMAL_CLEARING", "context": "inline"}
+    return {
+        "destination": f"answer,{media}hangup:NORMAL_CLEARING",
+        "dialplan": "inline",
+        "context": "default",
+    }
 
 
 def request_exit(

@@ -23,6 +23,16 @@ from apps.routing.models import (
 )
 
 
+def single_word_problem(value: str) -> str | None:
+    """Return why a media, mailbox or extension cannot be given to FreeSWITCH, or None."""
+    if any(character.isspace() for character in value) or "'" in value or "\\" in value:
+        return _(
+            "Use one word without spaces, quotes or backslashes (FreeSWITCH command arguments); "
+            "join several files with file_string://first.wav!second.wav."
+        )
+    return None
+
+
 def validate_queue_settings(
     *,
     strategy: str,
@@ -57,12 +67,16 @@ def validate_queue_settings(
             )
         if not announcement:
             errors["announcement"] = _("Announcements are on: choose what to play.")
+        elif single_word_problem(announcement):
+            errors["announcement"] = single_word_problem(announcement) or ""
     for action, target, field in (
         (closed_action, closed_target, "closed_target"),
         (full_action, full_target, "full_target"),
     ):
         if action == ExitAction.TRANSFER and not target:
             errors[field] = _("A transfer needs the extension to send callers to.")
+        elif single_word_problem(target):
+            errors[field] = single_word_problem(target) or ""
     return errors
 
 
@@ -130,6 +144,11 @@ def validate_overflow_rules(
                     _("Rule %(position)s names this queue as its own backup.")
                     % {"position": rule.position}
                 )
+        if single_word_problem(rule.target):
+            messages.append(
+                _("Rule %(position)s: %(problem)s")
+                % {"position": rule.position, "problem": single_word_problem(rule.target)}
+            )
         if rule.action == OverflowAction.MESSAGE_AND_END and not rule.target:
             messages.append(
                 _("Rule %(position)s plays a message: choose the media.")

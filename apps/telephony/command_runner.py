@@ -94,6 +94,7 @@ def _originate(client: FreeSwitchClient, command: CallCommand) -> dict[str, Any]
         application=None if extension else params.get("application", "park"),
         application_args=None if extension else params.get("application_args"),
         extension=extension,
+        dialplan=params.get("dialplan", "XML"),
         context=params.get("context", "default"),
         origination_uuid=services.origination_uuid_for(command),
         caller_id_name=params.get("caller_id_name"),
@@ -114,6 +115,7 @@ def _transfer(client: FreeSwitchClient, command: CallCommand) -> dict[str, Any]:
     client.uuid_transfer(
         uuid=params["uuid"],
         destination=params["destination"],
+        dialplan=params.get("dialplan", "XML"),
         context=params.get("context", "default"),
         leg=TransferLeg(params.get("leg", "aleg")),
     )

@@ -143,7 +143,11 @@ def publish_all(events: Iterable[CallEvent]) -> None:
 
 
 def _publish_in_pool(events: list[CallEvent]) -> None:
+    from django.db import close_old_connections
+
     _native_local().in_pool = True
+    # No request cycle closes this thread's connection: drop it when broken or too old.
+    close_old_connections()
     for event in events:
         publish(event)
 

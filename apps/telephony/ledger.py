@@ -132,6 +132,8 @@ class Ledger:
         self.cdrs: dict[int, Cdr] = {}
         self.agents_by_extension: dict[str, AgentRef] = {}
         self.agents_by_id: dict[int, AgentRef] = {}
+        self._extensions_checked: set[str] = set()
+        self._agent_ids_checked: set[int] = set()
         self.new_calls: list[Call] = []
         self.new_legs: list[CallLeg] = []
         self.new_recordings: list[CallRecording] = []
@@ -198,10 +200,13 @@ class Ledger:
         self.call_legs[leg.call.uuid].append(leg)
 
     def _load_agents(self, *, extensions: set[str], agent_ids: set[int]) -> None:
-        extensions -= self.agents_by_extension.keys()
-        agent_ids -= self.agents_by_id.keys()
+        # Remember what was asked, found or not: a number that is no agent's is asked once.
+        extensions -= self._extensions_checked
+        agent_ids -= self._agent_ids_checked
         if not extensions and not agent_ids:
             return
+        self._extensions_checked |= extensions
+        self._agent_ids_checked |= agent_ids
         query = models.Q(extension__in=extensions) | models.Q(pk__in=agent_ids)
         for agent_id, team_id, extension in Agent.objects.filter(query).values_list(
             "pk", "team_id", "extension"

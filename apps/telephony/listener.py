@@ -158,9 +158,14 @@ def channel_info(event: Event) -> EventChannel:
 # Events after which the IVR or dialplan may have set new cc_* variables on the caller's leg
 # (scanning ~200 headers for them costs more than the rest of the handling, so not on every
 # event): its creation, its parking (the IVR is done: routing needs them), its end.
-_VARIABLE_EVENTS = frozenset({
-    "CHANNEL_CREATE", "CHANNEL_DATA", "CHANNEL_PARK", "CHANNEL_HANGUP_COMPLETE",
-})
+_VARIABLE_EVENTS = frozenset(
+    {
+        "CHANNEL_CREATE",
+        "CHANNEL_DATA",
+        "CHANNEL_PARK",
+        "CHANNEL_HANGUP_COMPLETE",
+    }
+)
 
 
 def _observe(ledger: Ledger, event: Event):  # type: ignore[no-untyped-def]

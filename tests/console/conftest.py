@@ -39,6 +39,12 @@ def _keep_test_connection(monkeypatch):
     monkeypatch.setattr("channels.db.close_old_connections", lambda **kwargs: None)
 
 
+@pytest.fixture(autouse=True)
+def _socket_reads_on_the_test_thread(settings):
+    """Run the consumers' reads on the test's thread, which holds the test's transaction."""
+    settings.CONSOLE_SOCKET_READS_IN_PARALLEL = False
+
+
 @pytest.fixture
 def node(db) -> FreeswitchNode:
     return FreeswitchNode.objects.create(

@@ -48,6 +48,16 @@ def test_sound_queue_settings_pass():
         ({"announce_interval_seconds": 30}, "announcement", "choose what to play"),
         ({"closed_action": "transfer"}, "closed_target", "needs the extension"),
         ({"full_action": "transfer"}, "full_target", "needs the extension"),
+        (
+            {"announce_interval_seconds": 30, "announcement": "say::en NUMBER {position}"},
+            "announcement",
+            "one word",
+        ),
+        (
+            {"closed_action": "message", "closed_target": "ivr/closed now.wav"},
+            "closed_target",
+            "one word",
+        ),
     ],
 )
 def test_impossible_queue_settings_are_named(changes, field, message_part):
@@ -84,6 +94,7 @@ def test_rules_in_order_pass():
         ([RuleSpec(1, 30, "add_pool")], "choose teams or a queue"),
         ([RuleSpec(1, 30, "add_pool", backup_queue_id=7)], "its own backup"),
         ([RuleSpec(1, 30, "message")], "choose the media"),
+        ([RuleSpec(1, 30, "callback", target="press 1.wav")], "Rule 1: Use one word"),
     ],
 )
 def test_impossible_overflow_rules_are_named(rules, message_part):

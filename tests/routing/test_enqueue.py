@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps.routing import services
+from apps.routing import selectors, services
 from apps.routing.matching import skill_token
 from apps.routing.models import CustomerTier, WaitingCall
 from tests.routing.conftest import at
@@ -110,3 +110,11 @@ def test_cc_skills_parsing_takes_levels_and_defaults_to_one():
         "after-sales": 5,
         "billing": 10,
     }
+
+
+def test_telephony_asks_what_a_queue_plays_to_waiting_callers(make_queue):
+    make_queue("default", music_on_hold="local_stream://general")
+    make_queue("vip", music_on_hold="local_stream://calm")
+
+    assert selectors.queue_music_on_hold(slug="vip") == "local_stream://calm"
+    assert selectors.queue_music_on_hold(slug="gone") == "local_stream://general"

@@ -74,7 +74,7 @@ def test_waiting_callers_hear_their_position_at_the_queue_interval(make_agent, m
     make_queue(
         announce_interval_seconds=60,
         default_handle_seconds=120,
-        announcement="say::en NUMBER PRONOUNCED {position} then {minutes} minutes",
+        announcement="file_string://ivr/position.wav!digits/{position}.wav!minutes/{minutes}.wav",
     )
     _busy_agents(make_agent, 1)
     park(at_seconds=0)
@@ -90,7 +90,7 @@ def test_waiting_callers_hear_their_position_at_the_queue_interval(make_agent, m
     assert broadcast.kind == "broadcast"
     assert broadcast.params == {
         "uuid": second.call_uuid,
-        "path": "say::en NUMBER PRONOUNCED 2 then 4 minutes",
+        "path": "file_string://ivr/position.wav!digits/2.wav!minutes/4.wav",
         "leg": "aleg",
     }
     second.refresh_from_db()

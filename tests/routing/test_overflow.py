@@ -92,7 +92,7 @@ def test_adding_a_backup_queue_lets_its_teams_agents_take_the_call(
 
 
 def test_rules_apply_in_order_and_voicemail_ends_the_wait(make_queue, park, settings):
-    settings.FREESWITCH_SIP_DOMAIN = "pbx.example.test"
+    settings.ROUTING_VOICEMAIL_DESTINATION = "vm-{mailbox}"
     queue = make_queue()
     _rule(queue, 1, 30, "relax", relax_by=1)
     _rule(queue, 2, 90, "voicemail", target="2000")
@@ -112,8 +112,9 @@ def test_rules_apply_in_order_and_voicemail_ends_the_wait(make_queue, park, sett
     assert commands() == [("transfer", f"routing:call:{waiting_call.pk}:exit")]
     assert CallCommand.objects.get().params == {
         "uuid": waiting_call.call_uuid,
-        "destination": "answer,voicemail:default pbx.example.test 2000",
-        "context": "inline",
+        "destination": "vm-2000",
+        "dialplan": "XML",
+        "context": "default",
     }
 
 
@@ -129,7 +130,8 @@ def test_a_message_rule_plays_the_message_and_ends_the_call(make_queue, park):
     assert CallCommand.objects.get().params == {
         "uuid": waiting_call.call_uuid,
         "destination": "answer,playback:ivr/sorry.wav,hangup:NORMAL_CLEARING",
-        "context": "inline",
+        "dialplan": "inline",
+        "context": "default",
     }
 
 
@@ -158,6 +160,7 @@ def test_the_maximum_wait_sends_the_caller_to_the_full_destination(make_queue, p
     assert CallCommand.objects.get().params == {
         "uuid": waiting_call.call_uuid,
         "destination": "9000",
+        "dialplan": "XML",
         "context": "default",
     }
 

@@ -23,7 +23,9 @@ ESL_FIXTURES = FIXTURES / "esl"
 def captured_messages(name: str) -> list[object]:
     """Return every message of a captured ESL transcript (``<name>.raw``), in wire order."""
     parser = FrameParser()
-    return [decode_frame(frame) for frame in parser.feed((ESL_FIXTURES / f"{name}.raw").read_bytes())]
+    return [
+        decode_frame(frame) for frame in parser.feed((ESL_FIXTURES / f"{name}.raw").read_bytes())
+    ]
 
 
 def captured_events(name: str) -> list[Event]:

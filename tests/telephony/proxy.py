@@ -6,6 +6,8 @@ forwards every byte both ways untouched until ``inject`` writes extra bytes to t
 
 from __future__ import annotations
 
+import contextlib
+
 import gevent
 import gevent.server
 import gevent.socket
@@ -38,10 +40,8 @@ class InjectingProxy:
                 pass
             finally:
                 for sock in (source, sink):
-                    try:
+                    with contextlib.suppress(OSError):
                         sock.close()
-                    except OSError:
-                        pass
 
         backward = gevent.spawn(pump, upstream, client)
         pump(client, upstream)

@@ -1,4 +1,4 @@
-"""Call commands: requested once per idempotency key, sent once over ESL, answered with typed errors.
+"""Call commands: requested once per key, sent once over ESL, answered with typed errors.
 
 Commands run against the FreeSWITCH simulator over real TCP (the telephony worker's client).
 """
@@ -80,9 +80,7 @@ def test_an_invalid_command_is_refused_and_nothing_is_stored(
 
 def test_a_command_on_a_call_goes_to_the_calls_node(node, django_capture_on_commit_callbacks):
     other = FreeswitchNode.objects.create(name="fs0", host="127.0.0.9", password="x")
-    call = Call.objects.create(
-        node=node, uuid="c1", direction="inbound", started_at=timezone.now()
-    )
+    call = Call.objects.create(node=node, uuid="c1", direction="inbound", started_at=timezone.now())
 
     with django_capture_on_commit_callbacks():
         command = services.call_command_request(
@@ -144,8 +142,10 @@ def test_an_originate_to_an_unregistered_user_fails_with_its_typed_error(
 
     command.refresh_from_db()
     assert (command.status, command.error_code) == ("failed", "USER_NOT_REGISTERED")
-    assert command.error_message == "-ERR USER_NOT_REGISTERED (command: originate " + (
-        command.error_message.split("(command: originate ", 1)[1]
+    assert (
+        command.error_message
+        == "-ERR USER_NOT_REGISTERED (command: originate "
+        + (command.error_message.split("(command: originate ", 1)[1])
     )
     [failed] = published.of("command.failed")
     assert failed.data["error_code"] == "USER_NOT_REGISTERED"
@@ -157,8 +157,10 @@ def test_a_command_on_a_channel_that_does_not_exist_fails_with_no_such_channel(
 ):
     with django_capture_on_commit_callbacks():
         command = services.call_command_request(
-            kind="transfer", params={"uuid": "no-such-uuid", "destination": "4002"},
-            idempotency_key="transfer-1", node=sim_node,
+            kind="transfer",
+            params={"uuid": "no-such-uuid", "destination": "4002"},
+            idempotency_key="transfer-1",
+            node=sim_node,
         )
 
     _run(command, django_capture_on_commit_callbacks)
@@ -187,8 +189,10 @@ def test_hanging_up_a_channel_that_is_already_gone_succeeds(
 ):
     with django_capture_on_commit_callbacks():
         command = services.call_command_request(
-            kind="hangup", params={"uuid": "gone", "cause": "NORMAL_CLEARING"},
-            idempotency_key="hangup-1", node=sim_node,
+            kind="hangup",
+            params={"uuid": "gone", "cause": "NORMAL_CLEARING"},
+            idempotency_key="hangup-1",
+            node=sim_node,
         )
 
     _run(command, django_capture_on_commit_callbacks)
@@ -246,7 +250,11 @@ def test_an_abandoned_originate_whose_leg_exists_is_recorded_as_placed(
         node=sim_node, uuid=leg_uuid, direction="outbound", started_at=long_ago
     )
     CallLeg.objects.create(
-        node=sim_node, call=call, uuid=leg_uuid, role="agent", direction="outbound",
+        node=sim_node,
+        call=call,
+        uuid=leg_uuid,
+        role="agent",
+        direction="outbound",
         started_at=long_ago,
     )
 
@@ -308,22 +316,32 @@ def test_masking_a_recording_is_remembered_as_a_span(
 ):
     # Given a caller on the simulator whose leg is being recorded (as the event process saw it)
     uuid = fs_sim.place_inbound_call(caller="5551000", destination="4001")
-    path = f"/tmp/{uuid}.wav"
+    path = f"/var/lib/freeswitch/recordings/{uuid}.wav"
     leg_call = Call.objects.create(
         node=sim_node, uuid=uuid, direction="inbound", started_at=timezone.now()
     )
     leg = CallLeg.objects.create(
-        node=sim_node, call=leg_call, uuid=uuid, role="caller", direction="inbound",
+        node=sim_node,
+        call=leg_call,
+        uuid=uuid,
+        role="caller",
+        direction="inbound",
         started_at=timezone.now(),
     )
     recording = CallRecording.objects.create(
-        node=sim_node, call=leg_call, leg=leg, path=path, started_at=timezone.now(),
+        node=sim_node,
+        call=leg_call,
+        leg=leg,
+        path=path,
+        started_at=timezone.now(),
         start_sequence=1,
     )
     for kind, key in (("record_start", "r0"), ("record_mask", "r1"), ("record_unmask", "r2")):
         with django_capture_on_commit_callbacks():
             command = services.call_command_request(
-                kind=kind, params={"uuid": uuid, "path": path}, idempotency_key=key,
+                kind=kind,
+                params={"uuid": uuid, "path": path},
+                idempotency_key=key,
                 call=leg_call,
             )
         _run(command, django_capture_on_commit_callbacks)

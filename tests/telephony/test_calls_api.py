@@ -34,26 +34,56 @@ def _users(cast):
 def _call(node, uuid: str, *, agent=None, minutes: int = 0) -> Call:
     started = T0 + timedelta(minutes=minutes)
     call = Call.objects.create(
-        node=node, uuid=uuid, direction="inbound", caller_number="+8613800138000",
-        callee_number="4001", did="4001", state="ended", queue_slug="sales",
-        started_at=started, answered_at=started + timedelta(seconds=5),
-        ended_at=started + timedelta(seconds=65), hangup_cause="NORMAL_CLEARING",
+        node=node,
+        uuid=uuid,
+        direction="inbound",
+        caller_number="+8613800138000",
+        callee_number="4001",
+        did="4001",
+        state="ended",
+        queue_slug="sales",
+        started_at=started,
+        answered_at=started + timedelta(seconds=5),
+        ended_at=started + timedelta(seconds=65),
+        hangup_cause="NORMAL_CLEARING",
     )
     caller = CallLeg.objects.create(
-        node=node, call=call, uuid=uuid, role="caller", direction="inbound",
-        started_at=started, ended_at=call.ended_at, state="ended",
+        node=node,
+        call=call,
+        uuid=uuid,
+        role="caller",
+        direction="inbound",
+        started_at=started,
+        ended_at=call.ended_at,
+        state="ended",
     )
     Cdr.objects.create(
-        node=node, call=call, leg=caller, uuid=uuid, direction="inbound",
-        caller="+8613800138000", callee="4001", started_at=started,
-        answered_at=call.answered_at, ended_at=call.ended_at, duration=65, billsec=60,
+        node=node,
+        call=call,
+        leg=caller,
+        uuid=uuid,
+        direction="inbound",
+        caller="+8613800138000",
+        callee="4001",
+        started_at=started,
+        answered_at=call.answered_at,
+        ended_at=call.ended_at,
+        duration=65,
+        billsec=60,
         hangup_cause="NORMAL_CLEARING",
     )
     if agent is not None:
         CallLeg.objects.create(
-            node=node, call=call, uuid=f"{uuid}-agent", role="agent", direction="outbound",
-            agent=agent, endpoint=f"user/{agent.extension}", started_at=started,
-            ended_at=call.ended_at, state="ended",
+            node=node,
+            call=call,
+            uuid=f"{uuid}-agent",
+            role="agent",
+            direction="outbound",
+            agent=agent,
+            endpoint=f"user/{agent.extension}",
+            started_at=started,
+            ended_at=call.ended_at,
+            state="ended",
         )
     return call
 
@@ -82,9 +112,8 @@ def calls(cast):
         ("admin", 200, ["call-none", "call-b1", "call-a2", "call-a1"]),
     ],
 )
-def test_the_call_list_is_scoped_to_what_the_role_may_see(
-    cast, calls, client_as, who, status, expected
-):
+@pytest.mark.usefixtures("calls")
+def test_the_call_list_is_scoped_to_what_the_role_may_see(cast, client_as, who, status, expected):
     response = client_as(_users(cast)[who]).get("/api/v1/telephony/calls/")
 
     assert response.status_code == status

@@ -13,7 +13,7 @@ from apps.core import realtime
 from apps.telephony import domain_events
 from apps.telephony.domain_events import CallEvent
 from apps.telephony.esl import Event
-from apps.telephony.models import Call
+from apps.telephony.models import Call, CallLeg
 from tests.factories import AgentFactory
 
 pytestmark = pytest.mark.django_db
@@ -64,11 +64,18 @@ def test_events_of_a_rolled_back_transaction_are_never_published(
 
     create = next(e for e in captured_events("d1_bridge_plain") if e.name == "CHANNEL_CREATE")
 
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+    def fail_after_writing() -> None:
         with transaction.atomic():
             listener.process_batch([create], node=node)
             raise RuntimeError("the surrounding work failed")
 
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError, match="the surrounding work failed"),
+    ):
+        fail_after_writing()
+
+    assert callbacks == []
     assert published.events == []
     assert Call.objects.count() == 0
 
@@ -89,10 +96,22 @@ def _agent_leg_events(uuid: str, extension: str) -> list[Event]:
         "variable_dialed_user": extension,
     }
     return [
-        Event({**base, "Event-Name": "CHANNEL_CREATE", "Event-Sequence": "10",
-               "Event-Date-Timestamp": "1795306099118504"}),
-        Event({**base, "Event-Name": "CHANNEL_PROGRESS", "Event-Sequence": "11",
-               "Event-Date-Timestamp": "1795306099218504"}),
+        Event(
+            {
+                **base,
+                "Event-Name": "CHANNEL_CREATE",
+                "Event-Sequence": "10",
+                "Event-Date-Timestamp": "1795306099118504",
+            }
+        ),
+        Event(
+            {
+                **base,
+                "Event-Name": "CHANNEL_PROGRESS",
+                "Event-Sequence": "11",
+                "Event-Date-Timestamp": "1795306099218504",
+            }
+        ),
     ]
 
 
@@ -120,15 +139,13 @@ def test_an_agents_leg_is_pushed_to_the_agents_consoles_after_commit(node, role_
     }
 
 
-def test_a_caller_leg_is_pushed_to_nobody(node, role_groups, replay):
+def test_legs_without_an_agent_are_pushed_to_nobody(node, role_groups, replay, monkeypatch):
     from apps.telephony import ledger
 
     sent: list = []
-    original = ledger.send_pushes
-    ledger.send_pushes = sent.extend
-    try:
-        replay("d1_bridge_plain", node)
-    finally:
-        ledger.send_pushes = original
+    monkeypatch.setattr(ledger, "send_pushes", sent.extend)
+
+    replay("d1_bridge_plain", node)
 
     assert sent == []
+    assert CallLeg.objects.count() == 2

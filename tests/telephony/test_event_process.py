@@ -33,9 +33,16 @@ def wait_for(predicate: Callable[[], object], timeout: float = 10.0) -> None:
 
 def _config(port: int, **overrides: object) -> ConnectionConfig:
     options: dict[str, object] = {
-        "host": "127.0.0.1", "port": port, "password": "ClueCon", "connect_timeout": 2.0,
-        "handshake_timeout": 2.0, "command_timeout": 5.0, "heartbeat_timeout": None,
-        "backoff_initial": 0.2, "backoff_max": 0.4, "backoff_jitter": 0.0,
+        "host": "127.0.0.1",
+        "port": port,
+        "password": "ClueCon",
+        "connect_timeout": 2.0,
+        "handshake_timeout": 2.0,
+        "command_timeout": 5.0,
+        "heartbeat_timeout": None,
+        "backoff_initial": 0.2,
+        "backoff_max": 0.4,
+        "backoff_jitter": 0.0,
     }
     options.update(overrides)
     return ConnectionConfig(**options)  # type: ignore[arg-type]
@@ -85,7 +92,8 @@ def test_a_call_routed_to_an_agent_is_recorded_end_to_end(fs_sim, sim_node, inge
         originate = services.call_command_request(
             kind="originate",
             params={"destination": "user/1001", "timeout": 5, "role": "agent"},
-            idempotency_key=f"route:{caller_uuid}:1001", call=call,
+            idempotency_key=f"route:{caller_uuid}:1001",
+            call=call,
         )
     from apps.telephony import command_runner
 
@@ -94,8 +102,10 @@ def test_a_call_routed_to_an_agent_is_recorded_end_to_end(fs_sim, sim_node, inge
     agent_uuid = originate.result["uuid"]
     with transaction.atomic():
         bridge = services.call_command_request(
-            kind="bridge", params={"uuid": agent_uuid, "other_uuid": caller_uuid},
-            idempotency_key=f"bridge:{caller_uuid}", call=call,
+            kind="bridge",
+            params={"uuid": agent_uuid, "other_uuid": caller_uuid},
+            idempotency_key=f"bridge:{caller_uuid}",
+            call=call,
         )
     command_runner.run_call_command(bridge.pk)
     wait_for(lambda: Call.objects.get(uuid=caller_uuid).state == "bridged")
@@ -116,7 +126,8 @@ def test_a_call_routed_to_an_agent_is_recorded_end_to_end(fs_sim, sim_node, inge
     assert {cdr.uuid for cdr in Cdr.objects.filter(call=call)} == {caller_uuid, agent_uuid}
     assert ingest.stats.dropped == 0
     assert [kind for kind in published.kinds() if kind.startswith("command.")] == [
-        "command.succeeded", "command.succeeded",
+        "command.succeeded",
+        "command.succeeded",
     ]
 
 
@@ -147,7 +158,9 @@ def test_a_disconnect_mid_call_is_resynchronised_with_nothing_lost(
     assert (adopted.caller_number, adopted.state) == ("5550003", "parked")
     # And the router heard of all three waiting callers and of the lost one's end
     assert {event.call_uuid for event in published.of("call.parked")} == {
-        ends_while_away, stays, arrives_while_away,
+        ends_while_away,
+        stays,
+        arrives_while_away,
     }
     [lost_event] = published.of("call.hungup")
     assert lost_event.call_uuid == ends_while_away
@@ -159,9 +172,7 @@ def test_a_disconnect_mid_call_is_resynchronised_with_nothing_lost(
     assert Call.objects.get(uuid=stays).hangup_cause == "NORMAL_CLEARING"
 
 
-def test_garbage_on_the_socket_costs_a_reconnect_not_the_process(
-    fs_sim, sim_node, ingests
-):
+def test_garbage_on_the_socket_costs_a_reconnect_not_the_process(fs_sim, sim_node, ingests):
     # Given the event process reading through a proxy that can corrupt the stream
     proxy = InjectingProxy(fs_sim.host, fs_sim.port)
     try:

@@ -27,7 +27,11 @@ def test_a_bridged_call_gives_one_call_with_two_legs_and_their_cdrs(node, replay
     # Then there is one call, with the caller as its A-leg and the agent leg joined to it
     call = Call.objects.get()
     assert call.uuid == A_LEG
-    assert (call.direction, call.caller_number, call.caller_name) == ("inbound", "5551000", "fx caller")
+    assert (call.direction, call.caller_number, call.caller_name) == (
+        "inbound",
+        "5551000",
+        "fx caller",
+    )
     assert (call.callee_number, call.did, call.state) == ("5502", "5502", "ended")
     assert call.answered_at == _at(1795306100158503)
     assert call.ended_at == _at(1795306107698504)

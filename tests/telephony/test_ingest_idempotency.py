@@ -1,4 +1,4 @@
-"""Handling is idempotent and ordered per call: duplicates change nothing, late events undo nothing."""
+"""Handling is idempotent and ordered per call: duplicates change nothing, late ones undo none."""
 
 from __future__ import annotations
 
@@ -122,3 +122,24 @@ def test_a_late_answer_after_the_hangup_keeps_the_leg_ended(node, replay):
     assert leg.state == "ended"
     assert leg.answered_at is not None
     assert leg.hangup_cause == "NORMAL_CLEARING"
+
+
+@pytest.mark.parametrize("size", [1, 7, 40])
+@pytest.mark.parametrize("capture", ["d1_bridge_plain", "i1_api_driven_call_plain"])
+def test_batches_sharing_the_leg_cache_give_the_same_records(node, replay, capture, size):
+    # Given the records of a stream handled one event at a time
+    from apps.telephony.ledger import LegCache
+
+    events = captured_events(capture)
+    replay("", node, events=events)
+    expected = _snapshot()
+    Call.objects.all().delete()
+
+    # When the event process writes it in batches, keeping live legs cached between them
+    cache = LegCache()
+    for start in range(0, len(events), size):
+        listener.process_batch(events[start : start + size], node=node, cache=cache)
+        cache.forget_ended(now=0.0)
+
+    # Then the records are the same
+    assert _snapshot() == expected

@@ -27,11 +27,16 @@ def test_syncing_creates_the_configured_nodes_once(settings):
     call_command("sync_freeswitch_nodes", stdout=out)
 
     assert out.getvalue().splitlines() == [
-        "created: fs-a", "created: fs-b", "unchanged: fs-a", "unchanged: fs-b",
+        "created: fs-a",
+        "created: fs-b",
+        "unchanged: fs-a",
+        "unchanged: fs-b",
     ]
     nodes = {node.name: node for node in FreeswitchNode.objects.all()}
     assert (nodes["fs-b"].host, nodes["fs-b"].port, nodes["fs-b"].role) == (
-        "10.0.0.2", 8022, "inbound",
+        "10.0.0.2",
+        8022,
+        "inbound",
     )
     assert nodes["fs-a"].password == "secret-a"
 
