@@ -290,8 +290,37 @@ def prepare_arrivals(count: int) -> list[tuple[int, str, str]]:
 # ------------------------------------------------------------------------------------ workers
 
 
-def router_worker(events, results, routing_only: bool) -> None:
-    """A router process: take events, make the decision, report its timing."""
+def process_cpu_seconds(pid: int) -> float:
+    """Return the user + system CPU time a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backend_pid() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+class CpuMeter:
+    """CPU used by this process and by its PostgreSQL backend since start()."""
+
+    def start(self) -> None:
+        self.backend = backend_pid()
+        self.own = time.process_time()
+        self.database = process_cpu_seconds(self.backend)
+
+    def read(self) -> tuple[float, float]:
+        return (
+            time.process_time() - self.own,
+            process_cpu_seconds(self.backend) - self.database,
+        )
+
+
+def router_worker(events, results, routing_only: bool) -> None:  # type: ignore[no-untyped-def]
+    """A router process: take events, make the decision, report its timing and CPU."""
     from django.db import connections
 
     from apps.routing import router, telephony_gateway
@@ -300,6 +329,8 @@ def router_worker(events, results, routing_only: bool) -> None:
     if routing_only:
         # Diagnostic: the decision without telephony's command request (and its Celery message).
         telephony_gateway.request_agent_ring = lambda reservation: None
+    meter = CpuMeter()
+    meter.start()
     while True:
         event = events.get()
         if event is None:
@@ -311,17 +342,13 @@ def router_worker(events, results, routing_only: bool) -> None:
         else:
             reservation = router.route_call(object_id)
         finished = time.time()
-        results.put(
-            (
-                kind,
-                emitted,
-                started,
-                finished,
-                None
-                if reservation is None
-                else (reservation.agent_id, reservation.waiting_call_id, reservation.offer_id),
-            )
+        decided = (
+            None
+            if reservation is None
+            else (reservation.agent_id, reservation.waiting_call_id, reservation.offer_id)
         )
+        results.put((kind, emitted, started, finished, decided))
+    results.put(("cpu", *meter.read()))
     connections.close_all()
 
 
@@ -340,11 +367,9 @@ def start_workers(count: int, routing_only: bool = False):
     return events, results, workers
 
 
-def stop_workers(events, workers) -> None:
+def stop_workers(events, workers) -> None:  # type: ignore[no-untyped-def]
     for _ in workers:
         events.put(None)
-    for worker in workers:
-        worker.join(timeout=60)
 
 
 # ------------------------------------------------------------------------------------- phases
@@ -370,9 +395,14 @@ def phase_capacity(args: argparse.Namespace, agent_ids: list[int]) -> dict[str, 
     outcomes = [results.get(timeout=300) for _ in agent_ids]
     ended = max(outcome[3] for outcome in outcomes)
     stop_workers(events, workers)
+    cpu = [results.get(timeout=30) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=30)
     decided = [outcome for outcome in outcomes if outcome[4] is not None]
     service = [(outcome[3] - outcome[2]) * 1000 for outcome in decided]
     return {
+        "router_cpu_ms": sum(item[1] for item in cpu) * 1000 / len(decided),
+        "database_cpu_ms": sum(item[2] for item in cpu) * 1000 / len(decided),
         "decisions": len(decided),
         "seconds": ended - began,
         "per_second": len(decided) / (ended - began),
@@ -472,6 +502,8 @@ def phase_steady(
     events, results, workers = start_workers(args.workers, args.routing_only)
     connections.close_all()
     world = World(args, slugs, reserved, arrivals, events)
+    meter = CpuMeter()
+    meter.start()
     outcomes = []
     end = world.began + args.duration
     while time.time() < end:
@@ -486,13 +518,25 @@ def phase_steady(
             outcomes.append(outcome)
             world.offered(outcome)
         time.sleep(0.001)
+    generator_cpu = meter.read()
     stop_workers(events, workers)
-    while True:
-        try:
-            outcomes.append(results.get(timeout=2))
-        except queue_module.Empty:
-            break
-    return summarize_steady(args, world, outcomes, WaitingCall.objects.filter(state="waiting"))
+    cpu = []
+    while len(cpu) < len(workers):
+        outcome = results.get(timeout=120)
+        (cpu if outcome[0] == "cpu" else outcomes).append(outcome)
+    for worker in workers:
+        worker.join(timeout=30)
+    summary = summarize_steady(args, world, outcomes, WaitingCall.objects.filter(state="waiting"))
+    decisions = sum(1 for outcome in outcomes if outcome[4] is not None)
+    events_handled = len(outcomes)
+    summary["router_cpu_ms_per_event"] = (
+        sum(item[1] + item[2] for item in cpu) * 1000 / max(events_handled, 1)
+    )
+    summary["router_cpu_ms_per_decision"] = (
+        sum(item[1] + item[2] for item in cpu) * 1000 / max(decisions, 1)
+    )
+    summary["arrival_cpu_ms"] = sum(generator_cpu) * 1000 / max(world.arrived, 1)
+    return summary
 
 
 def summarize_steady(args, world: World, outcomes, waiting) -> dict[str, float]:  # type: ignore[no-untyped-def]
@@ -563,11 +607,18 @@ def main() -> None:
         flush=True,
     )
 
+    mode = " (routing only: no telephony command)" if args.routing_only else ""
+    print(f"load average before: {load_average()}{mode}", flush=True)
     capacity = phase_capacity(args, world["agents"])
+    cpu = capacity["router_cpu_ms"] + capacity["database_cpu_ms"]
     print(
         f"\ncapacity: {capacity['decisions']} decisions in {capacity['seconds']:.2f} s "
         f"with {args.workers} router processes = {capacity['per_second']:.0f} decisions/s; "
-        f"one decision p50 {capacity['p50_ms']:.2f} ms, p99 {capacity['p99_ms']:.2f} ms",
+        f"one decision p50 {capacity['p50_ms']:.2f} ms, p99 {capacity['p99_ms']:.2f} ms\n"
+        f"  CPU per decision: router {capacity['router_cpu_ms']:.2f} ms + PostgreSQL "
+        f"{capacity['database_cpu_ms']:.2f} ms = {cpu:.2f} ms, i.e. "
+        f"{2000 / cpu:.0f} decisions/s if both cores were ours "
+        f"(load average now {load_average()})",
         flush=True,
     )
 
@@ -583,11 +634,13 @@ def main() -> None:
     )
     print(
         f"  arrivals        {steady['arrivals_per_second']:.0f}/s "
-        f"({steady['arrivals']} calls enqueued by the real service)"
+        f"({steady['arrivals']} calls enqueued by the real service, "
+        f"{steady['arrival_cpu_ms']:.2f} ms CPU each incl. PostgreSQL and the simulation)"
     )
     print(
         f"  router events   {steady['events_per_second']:.0f}/s "
-        f"(arrivals + agents freed), decisions {steady['decisions_per_second']:.0f}/s"
+        f"(arrivals + agents freed), decisions {steady['decisions_per_second']:.0f}/s; "
+        f"CPU {steady['router_cpu_ms_per_event']:.2f} ms per event incl. PostgreSQL"
     )
     print(
         f"  decision latency event -> committed offer: p50 "
@@ -599,8 +652,13 @@ def main() -> None:
         f"p99 {steady['service_p99_ms']:.2f} ms"
     )
     print(f"  calls waiting at the end: {steady['waiting_at_end']}")
+    print(f"load average after: {load_average()}")
     connections.close_all()
     flush_redis()
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 def _waiting_count() -> int:

@@ -5,13 +5,14 @@ WebSocket frame at the agent's browser client, with many agent sockets connected
 
 What runs: the FreeSWITCH simulator (in this process) with one registered phone per agent; the
 telephony event process (``manage.py telephony_events``) writing calls and publishing domain
-events, whose console handler builds the screen-pop and pushes it through the Redis channel
-layer; the ASGI web process (uvicorn) holding one console WebSocket per agent; and, in this
-process, one real WebSocket client per agent (``websockets``), logged in with a session.
-Each call: a caller enters the simulator (parked in a queue) and the agent's phone is rung with
-``originate`` (what routing asks for); the phone answers 0.5 s later. Latency = the client's
-receive time minus the event's Event-Date-Timestamp (the simulator stamps it when it sends the
-event; same clock). A fresh database (default cc_bench_console) is created and dropped.
+events, whose console handler pushes the screen-pop (prepared by the realtime Celery worker when
+the caller entered the queue) through the Redis channel layer; the ASGI web process (uvicorn)
+holding one console WebSocket per agent; and, in this process, one real WebSocket client per
+agent (``websockets``), logged in with a session. Each call: a caller enters the simulator
+(parked in a queue), half a second later the agent's phone is rung with ``originate`` (what
+routing asks for) and answers 0.5 s after that. Latency = the client's receive time minus the
+event's Event-Date-Timestamp (the simulator stamps it when it sends the event; same clock).
+A fresh database (default cc_bench_console) is created and dropped.
 """
 
 from __future__ import annotations
@@ -167,7 +168,7 @@ class Clients:
                     max_size=None,
                     open_timeout=120,
                 )
-                first = json.loads(await socket_.recv())
+                first = json.loads(await asyncio.wait_for(socket_.recv(), 120))
                 assert first["type"] == "snapshot"
             except (OSError, TimeoutError, websockets.exceptions.WebSocketException):
                 self.failed += 1  # counted: the report says how many sockets failed to open
@@ -284,8 +285,10 @@ async def drive(args, agents, sessions, queues, simulator, web_url) -> Clients: 
             await asyncio.sleep(delay)
     sent_rate = total / (time.monotonic() - begin)
     print(f"calls: {total} placed at {sent_rate:.1f}/s")
-    # Let the last calls ring, answer and pop.
-    await asyncio.sleep(RING_AFTER + 5)
+    # Let the last calls ring, answer and pop (or give up a minute after the last call).
+    deadline = time.monotonic() + 60
+    while len(clients.samples) < 2 * total and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
     await clients.stop()
     return clients
 
@@ -311,7 +314,9 @@ def main() -> None:
     from apps.telephony.simulator.config import DEFAULT_PASSWORD
     from tests.browser.harness import Process, free_port, wait_for
 
+    # A fresh broker and channel layer: no tasks or group members left by an earlier run.
     redis.Redis.from_url(env["TEST_CELERY_BROKER_URL"]).flushdb()
+    redis.Redis.from_url(env["TEST_CHANNEL_LAYER_URL"]).flushdb()
     agents, sessions, queues = seed(args)
     print(f"seeded {len(agents)} agents in {len(queues)} queues")
     simulator = SimulatorServer(port=0, heartbeat_interval=20.0)
@@ -336,6 +341,33 @@ def main() -> None:
         )
         processes.append(events)
         wait_for(lambda: "ESL session up" in events.output(), timeout=60, what="event process")
+        worker = Process(
+            "bench-celery",
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "callcenter",
+                "worker",
+                "-Q",
+                "realtime",
+                "-P",
+                "gevent",
+                "-c",
+                "20",
+                "--without-heartbeat",
+                "--without-mingle",
+                "--without-gossip",
+                "-l",
+                "info",
+                "-n",
+                f"bench-{os.getpid()}@%h",
+            ],
+            env,
+        )
+        processes.append(worker)
+        wait_for(lambda: " ready." in worker.output(), timeout=60, what="realtime worker")
         port = free_port()
         web = Process(
             "bench-web",
@@ -355,7 +387,7 @@ def main() -> None:
                 "--http",
                 "httptools",
                 "--ws",
-                "websockets",
+                "websockets-sansio",
             ],
             env,
         )

@@ -432,6 +432,13 @@ def screen_pop_prepare(*, call_id: int) -> None:
     selectors.screen_pop_core(call_id=call_id)
 
 
+def screen_pop_prepare_later(*, call_id: int) -> None:
+    """Have the realtime worker prepare a call's screen-pop (called past the commit)."""
+    from apps.console.tasks import prepare_screen_pop
+
+    prepare_screen_pop.apply_async(args=[call_id])
+
+
 def _push_screen_pop_update(call: Call, agent: Agent) -> None:
     def send() -> None:
         selectors.screen_pop_forget(call_id=call.pk)
@@ -797,35 +804,34 @@ def notification_mark_read(*, user: User, ids: list[int]) -> int:
 # ------------------------------------------------------------------------------ queue statistics
 
 
-QUEUE_STATS_LEADING_KEY = "console:queue-stats:lead:{queue_id}"
-QUEUE_STATS_TRAILING_KEY = "console:queue-stats:trail:{queue_id}"
+QUEUE_STATS_LEADING_KEY = "console:queue-stats:lead:{queue}"
+QUEUE_STATS_TRAILING_KEY = "console:queue-stats:trail:{queue}"
 
 
-def queue_stats_push(*, queue_id: int) -> dict[str, Any]:
+def queue_stats_push(*, queue_slug: str) -> dict[str, Any] | None:
     """Push a queue's waiting count and longest wait to its group now; return the figures."""
-    (stats,) = selectors.queue_stats([queue_id])
-    push(queue_group(queue_id), protocol.QUEUE_STATS, stats)
+    summary = selectors.queue_summary(queue_slug)
+    if summary is None or summary["id"] is None:
+        return None
+    (stats,) = selectors.queue_stats([summary["id"]])
+    push(queue_group(summary["id"]), protocol.QUEUE_STATS, stats)
     return stats
 
 
 def queue_stats_changed(*, queue_slug: str) -> None:
-    """Refresh the statistics of a queue whose line changed, at most about once a second per
-    queue (a queue group may hold every agent's sockets): the first change pushes at once, the
-    ones after it within the second are folded into one push a second later."""
+    """Have a queue's statistics pushed after its line changed, at most about once a second per
+    queue (a queue group may hold every agent's sockets): the first change is pushed at once by
+    the realtime worker, the ones after it within the second are folded into one push a second
+    later. Costs the caller (the event process) one or two Redis writes."""
     from django.core.cache import cache
 
-    summary = selectors.queue_summary(queue_slug)
-    if summary is None or summary["id"] is None:
-        return
-    queue_id = summary["id"]
-    interval = float(getattr(settings, "CONSOLE_QUEUE_STATS_INTERVAL", 1.0))
-    if cache.add(QUEUE_STATS_LEADING_KEY.format(queue_id=queue_id), 1, timeout=interval):
-        queue_stats_push(queue_id=queue_id)
-        return
-    if cache.add(QUEUE_STATS_TRAILING_KEY.format(queue_id=queue_id), 1, timeout=interval):
-        from apps.console.tasks import push_queue_stats
+    from apps.console.tasks import push_queue_stats
 
-        push_queue_stats.apply_async(args=[queue_id], countdown=interval)
+    interval = float(getattr(settings, "CONSOLE_QUEUE_STATS_INTERVAL", 1.0))
+    if cache.add(QUEUE_STATS_LEADING_KEY.format(queue=queue_slug), 1, timeout=interval):
+        push_queue_stats.apply_async(args=[queue_slug])
+    elif cache.add(QUEUE_STATS_TRAILING_KEY.format(queue=queue_slug), 1, timeout=interval):
+        push_queue_stats.apply_async(args=[queue_slug], countdown=interval)
 
 
 # ------------------------------------------------------------------------------ sessions

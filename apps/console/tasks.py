@@ -1,4 +1,5 @@
-"""Console Celery tasks (queue "realtime"): callback reminders and folded queue statistics."""
+"""Console Celery tasks (queue "realtime"): callback reminders, queue statistics and screen-pops
+prepared ahead of the ring."""
 
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ def callback_due(self, callback_id: int) -> str:  # type: ignore[no-untyped-def]
 
 
 @shared_task(queue="realtime", ignore_result=True)
-def push_queue_stats(queue_id: int) -> None:
-    """Push a queue's current statistics (the trailing push of a burst of changes)."""
-    services.queue_stats_push(queue_id=queue_id)
+def push_queue_stats(queue_slug: str) -> None:
+    """Push a queue's current statistics."""
+    services.queue_stats_push(queue_slug=queue_slug)
+
+
+@shared_task(queue="realtime", ignore_result=True)
+def prepare_screen_pop(call_id: int) -> None:
+    """Build and keep a queued caller's screen-pop before an agent is rung."""
+    services.screen_pop_prepare(call_id=call_id)

@@ -1,9 +1,10 @@
 """Telephony domain events the console reacts to (subscribed in ConsoleConfig.ready).
 
 Handlers run where telephony publishes (the event process, or the telephony worker for command
-outcomes), after commit, so each is small: the screen-pop is a few indexed reads and one push,
-a command outcome one push, a queue change one aggregate read (at most about once a second per
-queue). Telephony itself pushes the agent-leg events (ringing, answered, held, hung up...).
+outcomes), after commit, so each is small: popping a screen is one cache read (the screen-pop
+was prepared by the realtime worker when the caller entered the queue) and one push, a command
+outcome one push, a queue change one or two Redis writes that leave the counting to the realtime
+worker. Telephony itself pushes the agent-leg events (ringing, answered, held, hung up...).
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ def on_agent_leg_ringing(event: CallEvent) -> None:
             leg_role=event.leg_role,
             occurred_at=event.occurred_at,
         )
-    _line_changed(event, roles=AGENT_ROLES)
 
 
 def on_agent_leg_answered(event: CallEvent) -> None:
@@ -51,25 +51,21 @@ def on_agent_leg_answered(event: CallEvent) -> None:
             leg_role=event.leg_role,
             occurred_at=event.occurred_at,
         )
-    _line_changed(event, roles=AGENT_ROLES)
 
 
 def on_call_parked(event: CallEvent) -> None:
-    """A caller joined a queue's line: prepare their screen-pop, refresh the queue's figures."""
+    """A caller joined a queue's line: have their screen-pop prepared and the queue's figures
+    refreshed (both by the realtime worker, off the event process)."""
     queue_slug = str(event.data.get("queue") or "")
     if queue_slug and event.leg_role in (None, "caller"):
         if event.call_id:
-            services.screen_pop_prepare(call_id=event.call_id)
+            services.screen_pop_prepare_later(call_id=event.call_id)
         services.queue_stats_changed(queue_slug=queue_slug)
 
 
 def on_leg_hungup(event: CallEvent) -> None:
-    """A caller left (answered elsewhere or gave up) or an agent's leg ended."""
-    _line_changed(event, roles=AGENT_ROLES | CUSTOMER_ROLES)
-
-
-def _line_changed(event: CallEvent, *, roles: frozenset[str]) -> None:
-    if not event.call_id or event.leg_role not in roles:
+    """A caller left a queue's line (answered or gave up)."""
+    if not event.call_id or event.leg_role not in CUSTOMER_ROLES:
         return
     queue_slug = Call.objects.filter(pk=event.call_id).values_list("queue_slug", flat=True).first()
     if queue_slug:

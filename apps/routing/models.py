@@ -663,6 +663,9 @@ class WaitingCall(models.Model):
     ewt_updated_at = models.DateTimeField(null=True, blank=True)
     last_announced_at = models.DateTimeField(null=True, blank=True)
 
+    # Not stored: set by services.waiting_call_enqueue when it scheduled a router task.
+    routing_requested = False
+
     class Meta:
         verbose_name = _("waiting call")
         verbose_name_plural = _("waiting calls")

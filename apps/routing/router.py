@@ -26,11 +26,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.routing import notifications, telephony_gateway
+from apps.routing import sql as prepared
 
 logger = logging.getLogger(__name__)
 
@@ -179,12 +179,11 @@ chosen AS MATERIALIZED (
 """  # noqa: S608 (constant fragments only)
 
 
-# Planner settings for one decision's transaction. The statements are prepared once per
-# connection and always run with their generic plan: re-planning them would cost more than
-# running them. For the agent side, PostgreSQL cannot estimate how many waiting calls fit an
-# agent's skills (the tokens are only known at run time) and would read and sort the whole line;
-# walking the (rank_at, id) index and stopping at the first call that fits is what we want.
-_GENERIC_PLAN = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
+# Planner settings for one decision's transaction. The statements always run with their generic
+# plan (planned once per connection). For the agent side, PostgreSQL cannot estimate how many
+# waiting calls fit an agent's skills (the tokens are only known at run time) and would read and
+# sort the whole line; walking the (rank_at, id) index and stopping at the first call that fits
+# is what we want.
 _WALK_THE_LINE = (
     "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), "
     "set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true), "
@@ -196,19 +195,11 @@ def _reserve(sql: str, params: dict[str, object], *, walk_line: bool = False) ->
     # The offer's legs are named before the decision, so one round trip stores everything.
     token = uuid.uuid4()
     agent_leg_uuid = telephony_gateway.agent_leg_uuid(token)
-    connection.ensure_connection()
-    raw = connection.connection
-    if raw.prepare_threshold is None:
-        # Django turns psycopg's prepared statements off (prepare=True then does nothing). Its own
-        # cursors bind on the client side and never prepare, so this changes only ours.
-        raw.prepare_threshold = 5
-    # Pipeline mode sends the settings and the statement in one round trip.
-    with raw.pipeline(), psycopg.Cursor(raw) as cursor:
-        cursor.execute(_WALK_THE_LINE if walk_line else _GENERIC_PLAN)
-        cursor.execute(
-            sql, {**params, "token": token, "agent_leg_uuid": agent_leg_uuid}, prepare=True
-        )
-        row = cursor.fetchone()
+    row = prepared.fetch_one(
+        sql,
+        {**params, "token": token, "agent_leg_uuid": agent_leg_uuid},
+        settings_sql=_WALK_THE_LINE if walk_line else prepared.GENERIC_PLAN,
+    )
     if row is None:
         return None
     return Reservation(

@@ -174,23 +174,21 @@ def queue_profile(
 
     ``waiting_call_id`` tells whether the caller leg ``call_uuid`` already waits in a line.
     """
-    from django.db import connection
+    from apps.routing import sql as prepared
 
     code = language.strip().lower()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _PROFILE_SQL,
-            {
-                "slug": slug,
-                "fallback": fallback,
-                "tier": tier,
-                "language": code,
-                "primary": code.split("-")[0].split("_")[0],
-                "skills": list(skills),
-                "call_uuid": call_uuid,
-            },
-        )
-        row = cursor.fetchone()
+    row = prepared.fetch_one(
+        _PROFILE_SQL,
+        {
+            "slug": slug,
+            "fallback": fallback,
+            "tier": tier,
+            "language": code,
+            "primary": code.split("-")[0].split("_")[0],
+            "skills": list(skills),
+            "call_uuid": call_uuid,
+        },
+    )
     if row is None:
         return None
     return QueueProfile(

@@ -51,7 +51,7 @@ def unregister_entry_point_resolver(resolver: Resolver) -> None:
 
 def default_queue() -> str:
     """Return the queue a caller waits in when nobody chose one."""
-    return getattr(settings, "FREESWITCH_DEFAULT_QUEUE", "default")
+    return settings.FREESWITCH_DEFAULT_QUEUE
 
 
 def entry_point_for(did: str, fields: Mapping[str, str]) -> EntryPoint | None:

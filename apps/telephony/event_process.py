@@ -1,17 +1,25 @@
 """The telephony event process: FreeSWITCH events in, Call/CallLeg/CDR rows and domain events out.
 
-Per node, three greenlets:
+Per node:
 
-- the ESL connection's reader decodes events and hands them to ``NodeIngest._on_event``, which
-  only appends to a bounded in-memory buffer: the socket is never held up by the database
-  (FreeSWITCH queues at most 100,000 events per listener and drops a listener that loses 500);
-- the writer takes batches (up to ``batch_size`` events or ``batch_wait`` seconds after the
-  first one), applies each in one transaction (``listener.process_batch``) and publishes after
-  commit; a failed batch is retried, never dropped;
-- the connection's supervisor reconnects; after every (re)connect it snapshots FreeSWITCH
-  (``show channels``/``show calls``/``show registrations``) and queues the snapshot *behind* the
-  events already buffered, so the writer reconciles in stream order: legs that ended while we
-  were away are closed (LOST_WHILE_DISCONNECTED), channels that started are adopted.
+- the ESL connection's reader greenlet decodes events (json: faster than plain for events that
+  carry every channel variable) and hands them to ``NodeIngest._on_event``, which only appends to
+  a bounded in-memory buffer: the socket is never held up by the database (FreeSWITCH queues at
+  most 100,000 events per listener and drops a listener that loses 500);
+- the writer greenlet takes batches (up to ``batch_size`` events or ``batch_wait`` seconds after
+  the first one), applies each in one transaction (``listener.process_batch``) with the node's
+  live calls and legs kept in a ``LegCache`` between batches; a failed batch is retried (the
+  cache dropped), never lost;
+- the announcer greenlet takes each committed batch in commit order: hold music for callers
+  just parked, browser pushes handed to the ``PushSender`` (its own native thread), domain
+  events to their subscribers (in gevent's threadpool, see ``domain_events``), so slow
+  subscribers never delay the next commit;
+- the connection's supervisor reconnects; after every (re)connect a snapshot of FreeSWITCH
+  (``show channels``/``show calls``/``show registrations``) is framed in the buffer by a start
+  marker (queued before the commands are sent) and an end marker (queued when the answers are
+  in), so the writer reconciles in stream order: channels we did not know are adopted at the
+  start marker, legs open at the start, absent from the snapshot and not closed by an event
+  before the end marker ended while we were away (LOST_WHILE_DISCONNECTED).
 
 If the buffer ever fills (database down for long), new events are dropped and counted, and a
 fresh snapshot is taken once the writer has caught up: state converges without the lost events.
@@ -67,7 +75,7 @@ _CALLSTATE_ANSWER = {
 
 def hold_music() -> str:
     """Return what a parked caller hears (settings.FREESWITCH_HOLD_MUSIC)."""
-    return getattr(settings, "FREESWITCH_HOLD_MUSIC", "local_stream://moh")
+    return settings.FREESWITCH_HOLD_MUSIC
 
 
 @dataclass(eq=False)

@@ -140,7 +140,7 @@ class Ledger:
         self.new_registrations: list[EndpointRegistration] = []
         self._dirty: dict[int, _Dirty] = {}
         self._recordings_loaded: set[int] = set()
-        self._pending: list[tuple[CallEvent, Call | None]] = []
+        self._pending: list[tuple[CallEvent, Call | None, tuple[int, ...]]] = []
         self.events: list[CallEvent] = []
         self.pushes: list[tuple[str, str, dict[str, Any]]] = []
 
@@ -181,7 +181,7 @@ class Ledger:
         self._load_agents(extensions=set(extensions), agent_ids=set(agent_ids))
         self._load_registrations(set(registration_users))
         self.load_recordings(
-            {leg.call for uuid in set(recording_leg_uuids) if (leg := self.legs.get(uuid))}
+            [leg.call for uuid in set(recording_leg_uuids) if (leg := self.legs.get(uuid))]
         )
 
     def _remember_call(self, call: Call) -> bool:
@@ -225,7 +225,7 @@ class Ledger:
 
     def load_recordings(self, calls: Iterable[Call]) -> None:
         """Load the recordings of these calls (once per call)."""
-        ids = [call.pk for call in calls if call.pk and call.pk not in self._recordings_loaded]
+        ids = {call.pk for call in calls if call.pk and call.pk not in self._recordings_loaded}
         if not ids:
             return
         self._recordings_loaded.update(ids)
@@ -314,8 +314,13 @@ class Ledger:
         leg: CallLeg | None = None,
         agent_id: int | None = None,
         data: dict[str, Any] | None = None,
+        also_push_to: Iterable[int | None] = (),
     ) -> None:
-        """Queue a domain event (and the browser push for an agent's leg) for after commit."""
+        """Queue a domain event (and the browser push for an agent's leg) for after commit.
+
+        ``also_push_to`` names other agents whose consoles get the push too (the agent on the
+        other side of a bridge FreeSWITCH reported on the caller's leg).
+        """
         event = CallEvent(
             kind=kind,
             node=self.node.name,
@@ -327,8 +332,9 @@ class Ledger:
             agent_id=agent_id if agent_id is not None else (leg.agent_id if leg else None),
             data=data or {},
         )
+        push_to = tuple(dict.fromkeys(a for a in (event.agent_id, *also_push_to) if a is not None))
         # The call's id is known only after flush inserted it; _prepare_announcements fills it.
-        self._pending.append((event, call))
+        self._pending.append((event, call, push_to))
 
     # ------------------------------------------------------------------ saving
 
@@ -391,29 +397,27 @@ class Ledger:
         self._prepare_announcements()
 
     def _prepare_announcements(self) -> None:
-        for pending, call in self._pending:
+        for pending, call, push_to in self._pending:
             event = pending
             if call is not None and call.pk is not None:
                 event = dataclasses.replace(pending, call_id=call.pk)
             self.events.append(event)
-            if event.kind in PUSHED_KINDS:
-                self._queue_pushes(event)
+            if push_to and event.kind in PUSHED_KINDS:
+                self._queue_pushes(event, push_to)
         self._pending.clear()
 
-    def _queue_pushes(self, event: CallEvent) -> None:
-        agent = self.agents_by_id.get(event.agent_id) if event.agent_id else None
-        if agent is None:
-            return
+    def _queue_pushes(self, event: CallEvent, agent_ids: tuple[int, ...]) -> None:
         payload = {
             "call_id": event.call_id,
             "call_uuid": event.call_uuid,
             "leg_uuid": event.leg_uuid,
             "leg_role": event.leg_role,
-            "agent_id": agent.id,
+            "agent_id": event.agent_id,
             "occurred_at": event.occurred_at.isoformat(),
             **{key: value for key, value in event.data.items() if key != "cc"},
         }
-        self.pushes.append((realtime.agent_group(agent.id), event.kind, payload))
+        for agent_id in agent_ids:
+            self.pushes.append((realtime.agent_group(agent_id), event.kind, payload))
 
     def after_commit(
         self,

@@ -44,7 +44,6 @@ SUBSCRIBED_EVENTS = (
     "RECORD_STOP",
     "CHANNEL_HANGUP",
     "CHANNEL_HANGUP_COMPLETE",
-    "HEARTBEAT",
     "CUSTOM",
     "sofia::register",
     "sofia::unregister",

@@ -198,11 +198,10 @@ def _call_for_new_leg(ledger: Ledger, info: ChannelInfo) -> Call | None:
     """Find the call a new leg joins: ours by variable, its originator's, or FreeSWITCH's."""
     wanted = info.variables.get(CC_CALL_UUID)
     if wanted:
+        if wanted not in ledger.calls:
+            # Loads the call with all its legs: the call's state is derived from every leg.
+            ledger.prefetch(uuids=[wanted])
         call = ledger.calls.get(wanted)
-        if call is None:
-            call = Call.objects.filter(node=ledger.node, uuid=wanted).first()
-            if call is not None:
-                ledger.calls[call.uuid] = call
         if call is not None:
             return call
     for other_uuid in (info.originator_uuid, info.call_uuid):
@@ -362,6 +361,7 @@ def leg_bridge(
             call=leg.call,
             leg=leg,
             data={"other_leg_uuid": other_uuid},
+            also_push_to=[other.agent_id if other is not None else None],
         )
     _call_refresh(ledger, leg.call)
     if other is not None and other.call is not leg.call:
@@ -390,6 +390,7 @@ def leg_unbridge(
             call=leg.call,
             leg=leg,
             data={"other_leg_uuid": other_uuid},
+            also_push_to=[other.agent_id if other is not None else None],
         )
     _call_refresh(ledger, leg.call)
     if other is not None and other.call is not leg.call:

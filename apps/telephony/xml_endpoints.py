@@ -224,8 +224,10 @@ def _dialplan(fields: Mapping[str, str]) -> HttpResponse:
     if entry is None:
         return not_found()
     for name, value in entry.variables.items():
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or "\n" in value:
-            raise ValueError(f"invalid channel variable from an entry point: {name!r}")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or "\n" in str(value):
+            # FreeSWITCH falls back to its static dialplan (safe destination) on "not found".
+            logger.error("entry point of %s sets an invalid channel variable %r", did, name)
+            return not_found()
     return _xml_response(dialplan_document(did=did, context=context, entry=entry))
 
 

@@ -27,3 +27,7 @@ IVR_FS_TTS_ENGINE = env_str("IVR_FS_TTS_ENGINE", "")  # e.g. flite: speak text-o
 IVR_FS_TTS_VOICE = env_str("IVR_FS_TTS_VOICE", "")
 IVR_SPEECH_ASR_ENGINE = env_str("IVR_SPEECH_ASR_ENGINE", "")  # e.g. unimrcp: speech steps
 IVR_SPEECH_ASR_GRAMMAR = env_str("IVR_SPEECH_ASR_GRAMMAR", "")
+# Telephony: what a parked caller hears (broadcast by the event process), and the queue the
+# dialplan puts a caller in before the IVR runs (the IVR may choose another).
+FREESWITCH_HOLD_MUSIC = env_str("FREESWITCH_HOLD_MUSIC", "local_stream://moh")
+FREESWITCH_DEFAULT_QUEUE = env_str("FREESWITCH_DEFAULT_QUEUE", "default")

@@ -456,7 +456,6 @@ root.addEventListener("click", (event) => {
   }
 });
 
-byTestId(root, "wrap-up-extend").dataset.action = "wrap-up-extend";
 byTestId(root, "transfer-form").addEventListener("submit", submitTransfer);
 byTestId(root, "transfer-kind").addEventListener("change", transferKindChanged);
 byTestId(root, "dtmf-form").addEventListener("submit", submitDtmf);

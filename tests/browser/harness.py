@@ -85,6 +85,10 @@ class Process:
 def suite_env(database_name: str, **extra: str) -> dict[str, str]:
     """Return the environment of the suite's processes: the test settings and databases."""
     env = dict(os.environ)
+    # The test profile's defaults, spelt out so the harness can flush its own Redis databases.
+    env.setdefault("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+    env.setdefault("TEST_CHANNEL_LAYER_URL", "redis://127.0.0.1:6379/10")
+    env.setdefault("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/11")
     env.update({
         "DJANGO_SETTINGS_MODULE": "tests.browser.settings",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database_name}",

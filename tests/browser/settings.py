@@ -1,4 +1,6 @@
-"""Settings of the suite's processes in browser tests: the test profile, with one fix.
+"""Settings of the suite's processes in browser tests (and bench/screen_pop.py): the test
+profile, with the channel layer configured as in production (callcenter/settings/channels.py:
+capacity 1,500 messages per process channel, 30 s expiry) and one fix.
 
 channels_redis 4.3 waits up to 5 s in BZPOPMIN for a consumer's next message while redis-py 8
 gives up reading a socket after 5 s by default (socket_timeout), so an idle consumer's receive
@@ -14,6 +16,8 @@ CHANNEL_LAYERS = {
         **CHANNEL_LAYERS["default"],
         "CONFIG": {
             **CHANNEL_LAYERS["default"]["CONFIG"],
+            "capacity": 1500,
+            "expiry": 30,
             "hosts": [
                 {"address": host, "socket_timeout": 15}
                 for host in CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]

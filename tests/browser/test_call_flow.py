@@ -67,8 +67,10 @@ def contact_center(cast, simulator, database_name, processes):  # noqa: PLR0917
     simulator.set_route(transfer_to_a2, [Bridge(f"user/{cast.agent_a2.extension}@127.0.0.1")])
     import redis
 
-    redis.Redis.from_url(harness.suite_env(database_name)["TEST_CELERY_BROKER_URL"]).flushdb()
     env = harness.suite_env(database_name)
+    # No tasks or group members left by an earlier run in the test broker and channel layer.
+    redis.Redis.from_url(env["TEST_CELERY_BROKER_URL"]).flushdb()
+    redis.Redis.from_url(env["TEST_CHANNEL_LAYER_URL"]).flushdb()
     web, base_url = harness.start_web(env)
     processes.append(web)
     processes.append(harness.start_worker(env))

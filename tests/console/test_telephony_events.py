@@ -124,52 +124,62 @@ def test_other_components_commands_are_not_reported(cast, listen):
     listener.assert_nothing()
 
 
-def test_a_caller_joining_the_line_refreshes_the_queue_figures(
-    cast, node, support_queue, listen, monkeypatch
+def test_a_caller_joining_the_line_has_the_worker_refresh_the_queue(
+    cast, node, support_queue, monkeypatch
 ):
-    from apps.routing.models import WaitingCall
-
-    enqueued = timezone.now() - timezone.timedelta(seconds=30)
-    WaitingCall.objects.create(
-        queue=support_queue,
-        call_uuid="waiting-1",
-        enqueued_at=enqueued,
-        rank_at=enqueued,
-        state_changed_at=enqueued,
-    )
-    listener = listen(queue_group(support_queue.pk))
-    domain_events.publish(
-        _event(
-            "call.parked",
-            call_uuid="waiting-1",
-            leg_uuid="waiting-1",
-            leg_role="caller",
-            data={"queue": "support"},
-        )
-    )
-    pushed = listener.receive()
-    assert pushed["type"] == "queue.stats"
-    assert (pushed["queue_id"], pushed["waiting"], pushed["oldest_enqueued_at"]) == (
-        support_queue.pk,
-        1,
-        enqueued.isoformat(),
-    )
-    assert pushed["longest_wait_seconds"] >= 30
-    # changes within the next second are folded into one push a second later
-    later = []
+    # given the realtime worker's tasks recorded instead of sent
+    sent = []
     monkeypatch.setattr(
         "apps.console.tasks.push_queue_stats.apply_async",
-        lambda args, countdown: later.append((args, countdown)),
+        lambda args, countdown=None: sent.append(("stats", args, countdown)),
     )
-    for uuid in ("waiting-2", "waiting-3"):
+    monkeypatch.setattr(
+        "apps.console.tasks.prepare_screen_pop.apply_async",
+        lambda args: sent.append(("screen-pop", args, None)),
+    )
+    # when three callers join the support queue within a second
+    for call_id, uuid in enumerate(("waiting-1", "waiting-2", "waiting-3"), start=1):
         domain_events.publish(
             _event(
                 "call.parked",
+                call_id=call_id,
                 call_uuid=uuid,
                 leg_uuid=uuid,
                 leg_role="caller",
                 data={"queue": "support"},
             )
         )
-    listener.assert_nothing()
-    assert later == [([support_queue.pk], 1.0)]
+    # then each caller's screen-pop is prepared, and the figures are pushed at once and once more
+    # a second later, not three times
+    assert sent == [
+        ("screen-pop", [1], None),
+        ("stats", ["support"], None),
+        ("screen-pop", [2], None),
+        ("stats", ["support"], 1.0),
+        ("screen-pop", [3], None),
+    ]
+
+
+def test_the_queue_figures_reach_the_queues_group(cast, support_queue, listen):
+    from apps.console import services
+    from apps.routing.models import WaitingCall
+
+    enqueued = timezone.now() - timezone.timedelta(seconds=30)
+    for uuid in ("waiting-1", "waiting-2"):
+        WaitingCall.objects.create(
+            queue=support_queue,
+            call_uuid=uuid,
+            enqueued_at=enqueued,
+            rank_at=enqueued,
+            state_changed_at=enqueued,
+        )
+    listener = listen(queue_group(support_queue.pk))
+    services.queue_stats_push(queue_slug="support")
+    pushed = listener.receive()
+    assert pushed["type"] == "queue.stats"
+    assert (pushed["queue_id"], pushed["waiting"], pushed["oldest_enqueued_at"]) == (
+        support_queue.pk,
+        2,
+        enqueued.isoformat(),
+    )
+    assert pushed["longest_wait_seconds"] >= 30

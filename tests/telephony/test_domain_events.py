@@ -149,3 +149,67 @@ def test_legs_without_an_agent_are_pushed_to_nobody(node, role_groups, replay, m
 
     assert sent == []
     assert CallLeg.objects.count() == 2
+
+
+def test_every_fact_of_an_agents_leg_reaches_the_console_even_across_batches(
+    node, role_groups, replay, monkeypatch
+):
+    # Given agent 3002, and pushes captured instead of sent
+    from apps.telephony import ledger
+
+    agent = AgentFactory(extension="3002")
+    sent: list = []
+    monkeypatch.setattr(ledger, "send_pushes", sent.extend)
+    common = {"Core-UUID": "core-1", "Event-Date-Timestamp": "1795306099118504"}
+    caller = {
+        **common,
+        "Unique-ID": "caller-1",
+        "Channel-Call-UUID": "caller-1",
+        "Call-Direction": "inbound",
+        "Caller-Caller-ID-Number": "5550001",
+        "Caller-Destination-Number": "4001",
+        "variable_uuid": "caller-1",
+    }
+    agent_leg = {
+        **common,
+        "Unique-ID": "agent-1",
+        "Channel-Call-UUID": "caller-1",
+        "Call-Direction": "outbound",
+        "Caller-Destination-Number": "3002",
+        "variable_uuid": "agent-1",
+        "variable_dialed_user": "3002",
+        "variable_originating_leg_uuid": "caller-1",
+    }
+    events = [
+        Event({**caller, "Event-Name": "CHANNEL_CREATE", "Event-Sequence": "1"}),
+        Event({**agent_leg, "Event-Name": "CHANNEL_CREATE", "Event-Sequence": "2"}),
+        Event({**agent_leg, "Event-Name": "CHANNEL_ANSWER", "Event-Sequence": "3"}),
+        Event(
+            {
+                **caller,
+                "Event-Name": "CHANNEL_BRIDGE",
+                "Event-Sequence": "4",
+                "Bridge-A-Unique-ID": "caller-1",
+                "Bridge-B-Unique-ID": "agent-1",
+            }
+        ),
+        Event(
+            {
+                **agent_leg,
+                "Event-Name": "CHANNEL_HANGUP_COMPLETE",
+                "Event-Sequence": "5",
+                "Hangup-Cause": "NORMAL_CLEARING",
+            }
+        ),
+    ]
+
+    # When each event is its own batch (as when calls last longer than a batch)
+    replay("", node, events=events)
+
+    # Then the agent's console got answered, bridged (reported on the caller's leg), hung up
+    assert [(group, kind, payload["leg_uuid"]) for group, kind, payload in sent] == [
+        (realtime.agent_group(agent.pk), "call.answered", "agent-1"),
+        (realtime.agent_group(agent.pk), "call.bridged", "caller-1"),
+        (realtime.agent_group(agent.pk), "call.hungup", "agent-1"),
+    ]
+    assert sent[1][2]["other_leg_uuid"] == "agent-1"

@@ -22,7 +22,7 @@ from tests.telephony.proxy import InjectingProxy
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def wait_for(predicate: Callable[[], object], timeout: float = 10.0) -> None:
+def wait_for(predicate: Callable[[], object], timeout: float = 30.0) -> None:
     """Let the event process's greenlets run until ``predicate()`` holds (or fail)."""
     deadline = gevent.get_hub().loop.now() + timeout
     while not predicate():
@@ -81,9 +81,13 @@ def test_a_call_routed_to_an_agent_is_recorded_end_to_end(fs_sim, sim_node, inge
     call = Call.objects.get(uuid=caller_uuid)
     assert call.state == "parked"
     # ... hears hold music (broadcast before call.parked was announced)
-    waiting = fs_sim.channel(caller_uuid)
-    assert waiting.variables["current_application"] == "playback"
-    assert waiting.variables["current_application_data"] == "local_stream://moh"
+    wait_for(
+        lambda: (
+            fs_sim.channel(caller_uuid).variables.get("current_application_data")
+            == "local_stream://moh"
+        )
+    )
+    assert fs_sim.channel(caller_uuid).variables["current_application"] == "playback"
 
     # And the router's commands reach the agent and bridge them
     from django.db import transaction
@@ -113,7 +117,7 @@ def test_a_call_routed_to_an_agent_is_recorded_end_to_end(fs_sim, sim_node, inge
     # And the caller hangs up
     fs_sim.hangup(caller_uuid)
     wait_for(lambda: Cdr.objects.filter(call=call).count() == 2)
-    assert ingest.wait_idle(10)
+    assert ingest.wait_idle(30)
 
     # Then one call holds both legs, the agent's tied to the agent, with both CDRs
     call.refresh_from_db()
@@ -149,7 +153,7 @@ def test_a_disconnect_mid_call_is_resynchronised_with_nothing_lost(
     wait_for(lambda: ingest.connection.stats.connects == 2 and ingest.stats.resyncs >= 2)
     wait_for(lambda: Call.objects.filter(uuid=arrives_while_away).exists())
     wait_for(lambda: Call.objects.get(uuid=ends_while_away).state == "ended")
-    assert ingest.wait_idle(10)
+    assert ingest.wait_idle(30)
     lost = Call.objects.get(uuid=ends_while_away)
     assert lost.hangup_cause == services.LOST_WHILE_DISCONNECTED
     assert Cdr.objects.get(uuid=ends_while_away).source == "resync"

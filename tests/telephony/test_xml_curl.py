@@ -71,6 +71,14 @@ def agent_1500(role_groups):
     )
 
 
+@pytest.fixture(autouse=True)
+def _no_other_resolvers(monkeypatch):
+    """Keep the IVR app's resolver (registered in its AppConfig.ready) out of these tests."""
+    from apps.telephony import dialplan
+
+    monkeypatch.setattr(dialplan, "_resolvers", [])
+
+
 @pytest.fixture
 def entry_points():
     """Register a resolver as the IVR app would: 5507 runs a flow, 5508 goes straight to sales."""
