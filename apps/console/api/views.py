@@ -115,7 +115,11 @@ class ScreenPopSectionView(APIView):
         "articles": selectors.screen_pop_articles,
     }
 
-    @extend_schema(parameters=[AGENT_PARAMETER], responses=dict)
+    @extend_schema(
+        parameters=[AGENT_PARAMETER],
+        responses=dict,
+        operation_id="console_calls_screen_pop_section_retrieve",
+    )
     def get(self, request: Request, call_id: int, section: str) -> Response:
         call, _agent = access_call_for_console(request.user, call_id, _agent_param(request))
         return Response(self.sections[section](actor=request.user, call=call))
