@@ -20,6 +20,12 @@
    decisions per second, and decision latency from the event to the committed decision (queueing
    included), p50/p99.
 
+Besides wall-clock figures, each phase reports the CPU time one decision costs (the router
+processes plus their PostgreSQL backends, read from /proc), hence the decisions per second two
+free cores would give: on a machine shared with other work the wall-clock figures measure the
+neighbours too. ``--routing-only`` leaves telephony's originate request (an ORM insert and a
+Celery message per offer) out of each decision, to show routing's own share.
+
 Targets: keep up with 500 arrivals per second with p99 < 20 ms on two cores; aim for 2,000
 decisions per second. Redis databases 5, 6 and 11 (routing's own) are used and emptied at the end.
 """

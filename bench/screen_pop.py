@@ -3,7 +3,7 @@ WebSocket frame at the agent's browser client, with many agent sockets connected
 
     .venv/bin/python bench/screen_pop.py [--agents 1500] [--rate 50] [--duration 30]
 
-What runs: the FreeSWITCH simulator (in this process) with one registered phone per agent; the
+What runs: the FreeSWITCH simulator (its own process) with one registered phone per agent; the
 telephony event process (``manage.py telephony_events``) writing calls and publishing domain
 events, whose console handler pushes the screen-pop (prepared by the realtime Celery worker when
 the caller entered the queue) through the Redis channel layer; the ASGI web process (uvicorn)
@@ -242,7 +242,7 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
-async def drive(args, agents, sessions, queues, simulator, web_url) -> Clients:  # noqa: PLR0917
+async def drive(args, agents, sessions, simulator, web_url) -> Clients:
     clients = Clients(
         web_url.replace("http", "ws") + "/ws/console/",
         {agent.user_id: sessions[agent.user_id] for agent in agents},
@@ -253,38 +253,12 @@ async def drive(args, agents, sessions, queues, simulator, web_url) -> Clients: 
         f"sockets: {clients.connected} connected, {clients.failed} failed "
         f"in {time.monotonic() - started:.1f} s"
     )
-    esl = Esl(simulator.port)
     total = int(args.rate * args.duration)
-    interval = 1.0 / args.rate
-    order = list(agents)
-    random.shuffle(order)
     loop = asyncio.get_running_loop()
-    rings: list[asyncio.TimerHandle] = []
-    begin = time.monotonic()
-    for index in range(total):
-        agent = order[index % len(order)]
-        caller = f"139{index % 500:08d}"
-        queue = queues[agent.team_id % len(queues)]
-        call_uuid = await loop.run_in_executor(
-            None,
-            lambda c=caller, q=queue: simulator.place_inbound_call(
-                c, "4001", variables={"cc_queue": q}, patience=4.0
-            ),
-        )
-        # Routing rings the agent once the caller waits in the queue; here half a second later.
-        rings.append(
-            loop.call_later(
-                RING_AFTER,
-                lambda a=agent, u=call_uuid, c=caller: esl.originate(
-                    agent_id=a.pk, extension=a.extension, call_uuid=u, caller=c
-                ),
-            )
-        )
-        delay = begin + (index + 1) * interval - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-    sent_rate = total / (time.monotonic() - begin)
-    print(f"calls: {total} placed at {sent_rate:.1f}/s")
+    simulator.stdin.write(b"go\n")
+    simulator.stdin.flush()
+    done = await loop.run_in_executor(None, simulator.stdout.readline)
+    print(f"calls: {done.decode().strip()}")
     # Let the last calls ring, answer and pop (or give up a minute after the last call).
     deadline = time.monotonic() + 60
     while len(clients.samples) < 2 * total and time.monotonic() < deadline:
@@ -293,7 +267,84 @@ async def drive(args, agents, sessions, queues, simulator, web_url) -> Clients: 
     return clients
 
 
+def serve_simulator(spec_path: str) -> None:
+    """The simulator's own process: register the phones, then place the calls on "go"."""
+    from apps.telephony.simulator import SimulatorServer
+
+    spec = json.loads(Path(spec_path).read_text())
+    server = SimulatorServer(port=0, heartbeat_interval=20.0)
+    server.start()
+    for extension in spec["extensions"]:
+        server.register_endpoint(extension, answer_after=0.5, hangup_after=2.0)
+    print(f"PORT {server.port}", flush=True)
+    sys.stdin.readline()
+    esl = Esl(server.port)
+    rate = spec["rate"]
+    begin = time.monotonic()
+    for index, call in enumerate(spec["calls"]):
+        call_uuid = server.place_inbound_call(
+            call["caller"], "4001", variables={"cc_queue": call["queue"]}, patience=4.0
+        )
+        # Routing rings the agent once the caller waits in the queue; here half a second later.
+        threading.Timer(
+            RING_AFTER,
+            esl.originate,
+            kwargs={
+                "agent_id": call["agent_id"],
+                "extension": call["extension"],
+                "call_uuid": call_uuid,
+                "caller": call["caller"],
+            },
+        ).start()
+        delay = begin + (index + 1) / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+    print(
+        f"{len(spec['calls'])} placed at {len(spec['calls']) / (time.monotonic() - begin):.1f}/s",
+        flush=True,
+    )
+    sys.stdin.readline()  # until the bench closes our stdin
+    server.stop()
+
+
+def start_simulator(args: argparse.Namespace, agents: list, queues: list[str], env: dict):  # type: ignore[no-untyped-def]
+    """Start the simulator's process; return it and its ESL port."""
+    import subprocess
+    import tempfile
+
+    order = list(agents)
+    random.shuffle(order)
+    calls = []
+    for index in range(int(args.rate * args.duration)):
+        agent = order[index % len(order)]
+        calls.append(
+            {
+                "agent_id": agent.pk,
+                "extension": agent.extension,
+                "caller": f"139{index % 500:08d}",
+                "queue": queues[agent.team_id % len(queues)],
+            }
+        )
+    spec = {"extensions": [agent.extension for agent in agents], "rate": args.rate, "calls": calls}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(spec, handle)
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--serve-simulator", handle.name],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    line = process.stdout.readline().decode()
+    if not line.startswith("PORT "):
+        raise RuntimeError(f"simulator did not start: {line!r}")
+    return process, int(line.split()[1])
+
+
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve-simulator":
+        serve_simulator(sys.argv[2])
+        return
     args = parse_args()
     env = environment(args)
     os.environ.update(env)
@@ -310,7 +361,6 @@ def main() -> None:
     import redis
 
     from apps.telephony.models import FreeswitchNode
-    from apps.telephony.simulator import SimulatorServer
     from apps.telephony.simulator.config import DEFAULT_PASSWORD
     from tests.browser.harness import Process, free_port, wait_for
 
@@ -319,14 +369,11 @@ def main() -> None:
     redis.Redis.from_url(env["TEST_CHANNEL_LAYER_URL"]).flushdb()
     agents, sessions, queues = seed(args)
     print(f"seeded {len(agents)} agents in {len(queues)} queues")
-    simulator = SimulatorServer(port=0, heartbeat_interval=20.0)
-    simulator.start()
+    simulator, simulator_port = start_simulator(args, agents, queues, env)
     processes: list[Process] = []
     try:
-        for agent in agents:
-            simulator.register_endpoint(agent.extension, answer_after=0.5, hangup_after=2.0)
         FreeswitchNode.objects.create(
-            name="bench", host="127.0.0.1", port=simulator.port, password=DEFAULT_PASSWORD
+            name="bench", host="127.0.0.1", port=simulator_port, password=DEFAULT_PASSWORD
         )
         events = Process(
             "bench-telephony-events",
@@ -399,13 +446,12 @@ def main() -> None:
             return False
 
         wait_for(web_up, timeout=60, what="web")
-        clients = asyncio.run(
-            drive(args, agents, sessions, queues, simulator, f"http://127.0.0.1:{port}")
-        )
+        clients = asyncio.run(drive(args, agents, sessions, simulator, f"http://127.0.0.1:{port}"))
     finally:
         for process in reversed(processes):
             process.stop()
-        simulator.stop()
+        simulator.stdin.close()
+        simulator.wait(30)
         if not args.keep_database:
             from django.db import connections
 

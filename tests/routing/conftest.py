@@ -1,22 +1,18 @@
 """Routing fixtures: a FreeSWITCH node record, skills, queues, agents with skills, parked callers.
 
 Time is explicit: services and the router take ``now``, so tests move a clock (``T0`` + seconds)
-instead of sleeping. Celery messages land in the test broker (TEST_CELERY_BROKER_URL); ``broker``
-reads what was enqueued.
+instead of sleeping. Celery tasks are recorded (``enqueued``), never published.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-from collections.abc import Callable, Iterator
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
 import pytest
-import redis
-from django.conf import settings
 
 from apps.accounts.models import Agent, Team
 from apps.routing import services
@@ -156,26 +152,31 @@ def commands() -> list[tuple[str, str]]:
 
 
 @dataclass
-class Broker:
-    client: redis.Redis
+class Enqueued:
+    """The Celery tasks enqueued during a test, in order: (task name, args)."""
 
-    def queued(self, queue: str = "realtime") -> list[tuple[str, list]]:
-        """Return (task name, args) of the messages waiting in a Celery queue, oldest first."""
-        found = []
-        for raw in reversed(self.client.lrange(queue, 0, -1)):
-            message = json.loads(raw)
-            args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
-            found.append((message["headers"]["task"], args))
-        return found
+    tasks: list[tuple[str, list]]
 
-    def clear(self) -> None:
-        self.client.delete("realtime", "telephony", "default")
+    def record(self, name: str, args: tuple | list | None = None, **_options: object) -> None:
+        self.tasks.append((name, list(args or ())))
 
 
-@pytest.fixture
-def broker() -> Iterator[Broker]:
-    """The test broker's queues, emptied before and after the test."""
-    helper = Broker(redis.Redis.from_url(settings.CELERY_BROKER_URL))
-    helper.clear()
-    yield helper
-    helper.clear()
+@pytest.fixture(autouse=True)
+def enqueued(monkeypatch) -> Enqueued:
+    """Record the tasks routing and telephony enqueue instead of publishing them.
+
+    The test broker's Redis database is shared with other test runs, so its lists cannot be
+    trusted (nor should our messages land there).
+    """
+    from apps.routing import tasks
+    from apps.telephony import tasks as telephony_tasks
+
+    recorder = Enqueued([])
+    for task in (
+        tasks.route_waiting_call,
+        tasks.route_available_agent,
+        tasks.router_sweep,
+        telephony_tasks.execute_call_command,
+    ):
+        monkeypatch.setattr(task, "apply_async", functools.partial(recorder.record, task.name))
+    return recorder

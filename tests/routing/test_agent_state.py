@@ -195,3 +195,16 @@ def test_an_unregistered_endpoint_logs_the_agent_out_and_returns_their_ringing_c
     assert waiting_call.state == "waiting"
     assert list(Offer.objects.values_list("status", flat=True)) == ["cancelled"]
     assert WaitingCall.objects.filter(offered_agent=agent).count() == 0
+
+
+def test_becoming_available_asks_the_router_for_a_call_after_commit(
+    make_agent, enqueued, django_capture_on_commit_callbacks
+):
+    agent = make_agent()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.agent_set_state(agent=agent, state="available", now=at(0))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.agent_set_state(agent=agent, state="not_ready", reason="break", now=at(5))
+
+    assert enqueued.tasks == [("apps.routing.tasks.route_available_agent", [agent.pk])]

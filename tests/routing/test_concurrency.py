@@ -67,7 +67,7 @@ def assert_consistent() -> None:
 
 
 @pytest.fixture
-def crowd(make_queue, make_agent, park, skills, broker):
+def crowd(make_queue, make_agent, park, skills):
     make_queue(requires={skills["sales"]: 1})
     agents = [make_agent({skills["sales"]: 5}, available_at=n) for n in range(12)]
     calls = [park(at_seconds=100 + n) for n in range(18)]
@@ -105,7 +105,7 @@ def test_routers_racing_on_every_side_never_double_book(crowd):
 
 
 def test_many_routers_after_one_agent_and_one_call_make_exactly_one_offer(
-    make_queue, make_agent, park, broker
+    make_queue, make_agent, park
 ):
     make_queue()
     agent = make_agent(available_at=0)

@@ -62,7 +62,7 @@ def test_rank_time_is_the_enqueue_time_minus_the_priority_head_start(make_queue,
     assert waiting_call.rank_at == at(100 - 30 * 3)
 
 
-def test_the_same_caller_parked_twice_waits_once(make_queue, node, broker):
+def test_the_same_caller_parked_twice_waits_once(make_queue, node):
     make_queue()
 
     first = services.waiting_call_enqueue(call_uuid="leg-1", queue_slug="sales", now=at(0))
@@ -73,7 +73,7 @@ def test_the_same_caller_parked_twice_waits_once(make_queue, node, broker):
 
 
 def test_joining_the_line_asks_the_router_to_decide_when_a_qualified_agent_is_free(
-    make_queue, make_agent, broker, skills, django_capture_on_commit_callbacks
+    make_queue, make_agent, enqueued, skills, django_capture_on_commit_callbacks
 ):
     make_queue(requires={skills["sales"]: 3})
     make_agent({skills["sales"]: 5}, available_at=0)
@@ -84,11 +84,11 @@ def test_joining_the_line_asks_the_router_to_decide_when_a_qualified_agent_is_fr
         )
 
     assert waiting_call.routing_requested is True
-    assert broker.queued() == [("apps.routing.tasks.route_waiting_call", [waiting_call.pk])]
+    assert enqueued.tasks == [("apps.routing.tasks.route_waiting_call", [waiting_call.pk])]
 
 
 def test_with_nobody_qualified_free_the_call_just_waits_for_the_next_agent(
-    make_queue, make_agent, broker, skills, django_capture_on_commit_callbacks
+    make_queue, make_agent, enqueued, skills, django_capture_on_commit_callbacks
 ):
     make_queue(requires={skills["sales"]: 3})
     make_agent({skills["sales"]: 2}, available_at=0)
@@ -101,7 +101,7 @@ def test_with_nobody_qualified_free_the_call_just_waits_for_the_next_agent(
         )
 
     assert waiting_call.routing_requested is False
-    assert broker.queued() == []
+    assert enqueued.tasks == []
 
 
 def test_cc_skills_parsing_takes_levels_and_defaults_to_one():
