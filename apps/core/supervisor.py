@@ -32,10 +32,39 @@ def suite_processes(*, host: str, port: int, traffic_rate: float) -> list[Proces
     var = Path(settings.BASE_DIR) / "var"
     var.mkdir(exist_ok=True)
     specs: list[ProcessSpec] = []
-    if "fs_simulator" in commands:
-        argv = [python, manage, "fs_simulator"]
+    if "fs_simulator" in commands and settings.FREESWITCH_NODES:
+        # The demo's simulated FreeSWITCH is the first configured node, with its password.
+        node = settings.FREESWITCH_NODES[0]
+        argv = [
+            python,
+            manage,
+            "fs_simulator",
+            "--host",
+            str(node["host"]),
+            "--port",
+            str(node["port"]),
+            "--password",
+            str(node["password"]),
+            "--agents",
+            "6",
+            "--first-extension",
+            "1001",
+            "--agent-answer-after",
+            "2,4",
+            "--suite-url",
+            f"http://{host}:{port}",
+        ]
         if traffic_rate > 0:
-            argv += ["--traffic-rate", str(traffic_rate)]
+            argv += [
+                "--traffic-rate",
+                str(traffic_rate),
+                "--dids",
+                "4001234567",
+                "--ivr-choices",
+                "11,12,13,21,22,23",
+                "--talk-time",
+                "20,60",
+            ]
         specs.append(ProcessSpec("simulator", argv))
     specs.append(
         ProcessSpec(

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .config import DEFAULT_PASSWORD, SimulatorConfig
+from .dialplan import DialplanRouter
 from .server import Simulator
 from .traffic import AgentProfile, CallerPool, TrafficGenerator, TrafficProfile
 
@@ -72,6 +73,7 @@ class Plan:
     config: SimulatorConfig
     traffic: TrafficProfile | None = None
     agents: AgentProfile | None = None
+    router: DialplanRouter | None = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -148,7 +150,7 @@ async def serve(
     on_ready: Callable[[Simulator], None] | None = None,
 ) -> Simulator:
     """Run the simulator (and its traffic) until ``stop`` is set or ``fsctl shutdown``."""
-    simulator = Simulator(plan.config)
+    simulator = Simulator(plan.config, router=plan.router)
     await simulator.start()
     generator = None
     if plan.traffic is not None or plan.agents is not None:
