@@ -84,7 +84,9 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/callcenter"),
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        # 0 under ASGI: each request runs in its own thread, so persistent connections would pile
+        # up; put PgBouncer in front (or raise this for the WSGI/Celery processes) for reuse.
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
         conn_health_checks=True,
     )
 }

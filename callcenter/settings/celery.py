@@ -37,4 +37,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.core.tasks.record_worker_heartbeat",
         "schedule": 15.0,
     },
+    # SLA warnings and escalations (safe to run twice).
+    "tickets-sla-sweep": {"task": "apps.tickets.tasks.sla_sweep", "schedule": 60.0},
 }
