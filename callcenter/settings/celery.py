@@ -37,6 +37,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.core.tasks.record_worker_heartbeat",
         "schedule": 15.0,
     },
+    # A lost event delays a routing decision by at most a second.
+    "routing-sweep": {"task": "apps.routing.tasks.router_sweep", "schedule": 1.0},
     # SLA warnings and escalations (safe to run twice).
     "tickets-sla-sweep": {"task": "apps.tickets.tasks.sla_sweep", "schedule": 60.0},
 }
