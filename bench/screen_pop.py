@@ -50,6 +50,12 @@ def parse_args() -> argparse.Namespace:
         default=50,
         help="the event process's batching window (its default is 50)",
     )
+    parser.add_argument(
+        "--queue-stats-interval",
+        type=float,
+        default=1.0,
+        help="seconds between two pushes of one queue's statistics (the console's default is 1)",
+    )
     parser.add_argument("--database", default="cc_bench_console")
     parser.add_argument("--keep-database", action="store_true")
     return parser.parse_args()
@@ -69,6 +75,7 @@ def environment(args: argparse.Namespace) -> dict[str, str]:
                 "TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/11"
             ),
             "PYTHONPATH": str(REPO),
+            "CONSOLE_QUEUE_STATS_INTERVAL": str(args.queue_stats_interval),
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -464,7 +471,8 @@ def report(args: argparse.Namespace, clients: Clients, processes: list) -> None:
     print(
         f"\nscreen-pop latency, ESL event -> WebSocket frame at the client "
         f"({args.agents} agent sockets, {args.rate:g} calls/s for {args.duration:g} s, "
-        f"event batching {args.batch_wait_ms} ms)"
+        f"event batching {args.batch_wait_ms} ms, queue statistics every "
+        f"{args.queue_stats_interval:g} s per queue)"
     )
     expected = int(args.rate * args.duration)
     for phase in ("offer", "answer"):

@@ -59,7 +59,11 @@ class Process:
         self.log_path = ARTIFACTS / f"{name}.log"
         self.log = self.log_path.open("wb")
         self.popen = subprocess.Popen(
-            args, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            args,
+            cwd=REPO,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -89,13 +93,15 @@ def suite_env(database_name: str, **extra: str) -> dict[str, str]:
     env.setdefault("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
     env.setdefault("TEST_CHANNEL_LAYER_URL", "redis://127.0.0.1:6379/10")
     env.setdefault("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/11")
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "tests.browser.settings",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database_name}",
-        "DB_CONN_MAX_AGE": "0",
-        "PYTHONUNBUFFERED": "1",
-        **extra,
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "tests.browser.settings",
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database_name}",
+            "DB_CONN_MAX_AGE": "0",
+            "PYTHONUNBUFFERED": "1",
+            **extra,
+        }
+    )
     return env
 
 
@@ -104,8 +110,18 @@ def start_web(env: dict[str, str]) -> tuple[Process, str]:
     port = free_port()
     process = Process(
         "web",
-        [sys.executable, "-m", "uvicorn", "tests.browser.asgi_app:application",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "tests.browser.asgi_app:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         env,
     )
     base_url = f"http://127.0.0.1:{port}"
@@ -145,10 +161,27 @@ def start_worker(env: dict[str, str]) -> Process:
     """Start one gevent Celery worker for every queue the call flow uses."""
     process = Process(
         "celery",
-        [sys.executable, "-m", "celery", "-A", "callcenter", "worker",
-         "-Q", "telephony,realtime,default", "-P", "gevent", "-c", "20",
-         "--without-heartbeat", "--without-mingle", "--without-gossip", "-l", "info",
-         "-n", f"browser-{os.getpid()}@%h"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "callcenter",
+            "worker",
+            "-Q",
+            "telephony,realtime,default",
+            "-P",
+            "gevent",
+            "-c",
+            "20",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+            "-l",
+            "info",
+            "-n",
+            f"browser-{os.getpid()}@%h",
+        ],
         env,
     )
 
@@ -163,9 +196,7 @@ def start_worker(env: dict[str, str]) -> Process:
 
 def launch_chromium(playwright):  # type: ignore[no-untyped-def]
     """Launch Debian's Chromium headless with the flags the WebRTC fixtures were recorded with."""
-    return playwright.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-    )
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
 
 def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]

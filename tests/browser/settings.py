@@ -8,6 +8,8 @@ loop dies with "Timeout reading from 127.0.0.1:6379" and its WebSocket closes. A
 above the blocking time avoids that (requested for callcenter/settings as well).
 """
 
+import os
+
 from callcenter.settings.test import *  # noqa: F403
 from callcenter.settings.test import CHANNEL_LAYERS
 
@@ -25,3 +27,6 @@ CHANNEL_LAYERS = {
         },
     }
 }
+
+# The bench can slow the queue statistics down to see what their fan-out costs.
+CONSOLE_QUEUE_STATS_INTERVAL = float(os.environ.get("CONSOLE_QUEUE_STATS_INTERVAL", "1.0"))

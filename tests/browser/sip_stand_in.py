@@ -102,9 +102,7 @@ class SipStandIn:
     async def _serve(self, ready: threading.Event) -> None:
         import websockets
 
-        self._server = await websockets.serve(
-            self._handle, "127.0.0.1", 0, subprotocols=["sip"]
-        )
+        self._server = await websockets.serve(self._handle, "127.0.0.1", 0, subprotocols=["sip"])
         self.port = next(iter(self._server.sockets)).getsockname()[1]
         ready.set()
 
@@ -156,7 +154,9 @@ class SipStandIn:
                 challenge = (
                     f'Digest realm="{REALM}", nonce="{self._nonce}", algorithm=MD5, qop="auth"'
                 )
-                return self._response(message, "401 Unauthorized", [("WWW-Authenticate", challenge)])
+                return self._response(
+                    message, "401 Unauthorized", [("WWW-Authenticate", challenge)]
+                )
             self.registrations += 1
             self.contact = re.sub(r";expires=\d+$", "", message.header("Contact"))
             return self._response(message, "200 OK", [("Contact", f"{self.contact};expires=300")])
@@ -207,7 +207,10 @@ class SipStandIn:
                 ("Call-ID", str(uuid.uuid4())),
                 ("CSeq", "123101103 INVITE"),
                 ("Contact", "<sip:mod_sofia@127.0.0.1:5060>"),
-                ("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, UPDATE, REFER, NOTIFY"),
+                (
+                    "Allow",
+                    "INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, UPDATE, REFER, NOTIFY",
+                ),
                 ("Supported", "timer, path, replaces"),
                 ("Content-Type", "application/sdp"),
                 ("Content-Disposition", "session"),

@@ -34,7 +34,7 @@ def simulator():
 
 
 @pytest.fixture
-def contact_center(cast, simulator, database_name, processes):  # noqa: PLR0917
+def contact_center(cast, simulator, database_name, processes):
     """Team A's agents on desk phones in the simulator, the support queue, a known customer
     with history and an open ticket, and the suite running."""
     from apps.console.models import DispositionCode
@@ -55,10 +55,18 @@ def contact_center(cast, simulator, database_name, processes):  # noqa: PLR0917
     customer = customer_with_phone(
         "+8613812345678", name="Wang Fang", vip_tier="vip", language="zh-hans", tags=["ev"]
     )
-    InteractionFactory(customer=customer, channel="email", summary="Asked for an invoice",
-                       occurred_at=timezone.now() - timezone.timedelta(days=2))
-    ticket_create(actor=cast.agent_a1.user, subject="Charger stopped working",
-                  customer=customer, team=cast.team_a)
+    InteractionFactory(
+        customer=customer,
+        channel="email",
+        summary="Asked for an invoice",
+        occurred_at=timezone.now() - timezone.timedelta(days=2),
+    )
+    ticket_create(
+        actor=cast.agent_a1.user,
+        subject="Charger stopped working",
+        customer=customer,
+        team=cast.team_a,
+    )
     # The agents' desk phones: agent_a1's rings long enough to see the offer, then answers.
     simulator.register_endpoint(cast.agent_a1.extension, answer_after=1.5)
     simulator.register_endpoint(cast.agent_a2.extension, answer_after=0.5)
@@ -74,9 +82,7 @@ def contact_center(cast, simulator, database_name, processes):  # noqa: PLR0917
     web, base_url = harness.start_web(env)
     processes.append(web)
     processes.append(harness.start_worker(env))
-    processes.append(
-        harness.start_event_process(env, lambda: simulator.connection_count() >= 1)
-    )
+    processes.append(harness.start_event_process(env, lambda: simulator.connection_count() >= 1))
     return {"base_url": base_url, "queue": queue, "customer": customer}
 
 
@@ -138,8 +144,9 @@ def test_a_routed_call_from_screen_pop_to_wrap_up(cast, chromium, contact_center
 
     # blind transfer to agent_a2
     page.click("[data-testid=btn-transfer]")
-    page.wait_for_selector(f'[data-testid=transfer-agent] option[value="{cast.agent_a2.pk}"]',
-                           state="attached")
+    page.wait_for_selector(
+        f'[data-testid=transfer-agent] option[value="{cast.agent_a2.pk}"]', state="attached"
+    )
     page.select_option("[data-testid=transfer-agent]", str(cast.agent_a2.pk))
     harness.screenshot(page, "console-4-transfer")
     page.click("[data-testid=transfer-submit]")
@@ -147,8 +154,9 @@ def test_a_routed_call_from_screen_pop_to_wrap_up(cast, chromium, contact_center
     # agent_a1 is off the call and wraps it up with a disposition and a new ticket
     page.wait_for_selector("[data-testid=wrap-up-form]:not(.hidden)")
     _interaction(page, "idle")
-    page.wait_for_selector('[data-testid=wrap-up-disposition] option:has-text("Replacement sent")',
-                           state="attached")
+    page.wait_for_selector(
+        '[data-testid=wrap-up-disposition] option:has-text("Replacement sent")', state="attached"
+    )
     page.select_option("[data-testid=wrap-up-disposition]", label="Replacement sent")
     page.fill("[data-testid=wrap-up-notes]", "Sending a new charger")
     page.check("[data-testid=ticket-create]")
@@ -161,9 +169,7 @@ def test_a_routed_call_from_screen_pop_to_wrap_up(cast, chromium, contact_center
 
     # the records match what happened
     first_call = Call.objects.get(uuid=first_uuid)
-    commands = dict(
-        CallCommand.objects.filter(requester="console").values_list("kind", "status")
-    )
+    commands = dict(CallCommand.objects.filter(requester="console").values_list("kind", "status"))
     assert commands == {"hold": "succeeded", "unhold": "succeeded", "transfer": "succeeded"}
     a2_leg = CallLeg.objects.get(call=first_call, agent=cast.agent_a2)
     assert a2_leg.answered_at is not None
@@ -181,8 +187,9 @@ def test_a_routed_call_from_screen_pop_to_wrap_up(cast, chromium, contact_center
     _interaction(page, "talking")
     page.click("[data-testid=btn-hangup]")
     page.wait_for_selector("[data-testid=wrap-up-form]:not(.hidden)")
-    page.wait_for_selector('[data-testid=wrap-up-disposition] option:has-text("Resolved")',
-                           state="attached")
+    page.wait_for_selector(
+        '[data-testid=wrap-up-disposition] option:has-text("Resolved")', state="attached"
+    )
     page.select_option("[data-testid=wrap-up-disposition]", label="Resolved")
     page.click("[data-testid=wrap-up-submit]")
     page.wait_for_selector("[data-testid=wrap-up-form].hidden", state="attached")

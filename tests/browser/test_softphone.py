@@ -25,8 +25,9 @@ def sip_server(cast):
 
 @pytest.fixture
 def web(cast, sip_server, database_name, processes):
-    env = harness.suite_env(database_name, FREESWITCH_WSS_URL=sip_server.url,
-                            FREESWITCH_SIP_DOMAIN="127.0.0.1")
+    env = harness.suite_env(
+        database_name, FREESWITCH_WSS_URL=sip_server.url, FREESWITCH_SIP_DOMAIN="127.0.0.1"
+    )
     process, base_url = harness.start_web(env)
     processes.append(process)
     return base_url
@@ -66,8 +67,11 @@ def test_softphone_registers_rings_answers_mutes_and_hangs_up(cast, chromium, we
 
     # the agent answers: a 200 OK with an SDP answer to FreeSWITCH's offer, without timers
     page.click("[data-testid=incoming-answer]")
-    assert sip_server.wait_for(lambda server: server.of(status=200)[-1:] and "INVITE" in (
-        server.of(status=200)[-1].header("CSeq")))
+    assert sip_server.wait_for(
+        lambda server: (
+            server.of(status=200)[-1:] and "INVITE" in (server.of(status=200)[-1].header("CSeq"))
+        )
+    )
     ok = [message for message in sip_server.of(status=200) if "INVITE" in message.header("CSeq")]
     answer = ok[-1]
     assert answer.header("Content-Type") == "application/sdp"
