@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 
 from apps.accounts.models import Agent, Team, User
 from apps.rbac import roles
+from apps.rbac.services import roles_setup
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -23,6 +24,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def role(self, create: bool, extracted: str | None, **kwargs: object) -> None:
         if create and extracted:
+            if not Group.objects.filter(name=extracted).exists():
+                # A transactional test before this one flushed the tables, roles included.
+                roles_setup()
             self.groups.add(Group.objects.get(name=extracted))
             if extracted == roles.ADMINISTRATOR:
                 self.is_staff = True
