@@ -486,9 +486,16 @@ def report(args: argparse.Namespace, clients: Clients, processes: list) -> None:
             f"p95={percentile(values, 0.95):6.1f} ms  p99={percentile(values, 0.99):6.1f} ms  "
             f"max={max(values):6.1f} ms  mean={statistics.fmean(values):6.1f} ms"
         )
+        delivery = [
+            (total - push) * 1000 for kind, _call, total, push in clients.samples if kind == phase
+        ]
         print(
-            f"         of which event -> pushed by the suite: p50={percentile(pushed, 0.5):6.1f}"
-            f" ms  p95={percentile(pushed, 0.95):6.1f} ms"
+            f"         event -> pushed by the suite:  p50={percentile(pushed, 0.5):6.1f} ms  "
+            f"p95={percentile(pushed, 0.95):6.1f} ms  p99={percentile(pushed, 0.99):6.1f} ms"
+        )
+        print(
+            f"         pushed -> frame at the client: p50={percentile(delivery, 0.5):6.1f} ms  "
+            f"p95={percentile(delivery, 0.95):6.1f} ms  p99={percentile(delivery, 0.99):6.1f} ms"
         )
     everything = [total * 1000 for _kind, _call, total, _push in clients.samples]
     if everything:

@@ -6,7 +6,10 @@ rolled back. Payloads are typed dicts with a "type" naming the message (e.g. "ca
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -36,17 +39,32 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def push_now(group: str, message_type: str, payload: dict[str, Any]) -> None:
-    """Send a message to a group immediately (callers already outside a transaction)."""
+def _send(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(
-            group, {"type": "broadcast", "message": {"type": message_type, **payload}}
-        )
+        async_to_sync(layer.group_send)(group, message)
     except Exception:  # a browser update must never break the business transaction
         logger.exception("realtime push to %s failed", group)
+
+
+def push_now(group: str, message_type: str, payload: dict[str, Any]) -> None:
+    """Send a message to a group immediately (callers already outside a transaction)."""
+    message = {"type": "broadcast", "message": {"type": message_type, **payload}}
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        _send(group, message)
+        return
+    # Called from code running inside an event loop (an async consumer's sync helper, a test
+    # server): async_to_sync cannot run here, so hand the send to a worker thread.
+    _sender_pool().submit(_send, group, message)
+
+
+@functools.cache
+def _sender_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="realtime-push")
 
 
 def push_on_commit(group: str, message_type: str, payload: dict[str, Any]) -> None:

@@ -157,41 +157,46 @@ def start_event_process(env: dict[str, str], connected: Callable[[], bool]) -> P
     return process
 
 
-def start_worker(env: dict[str, str]) -> Process:
-    """Start one gevent Celery worker for every queue the call flow uses."""
-    process = Process(
-        "celery",
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "callcenter",
-            "worker",
-            "-Q",
-            "telephony,realtime,default",
-            "-P",
-            "gevent",
-            "-c",
-            "20",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-            "-l",
-            "info",
-            "-n",
-            f"browser-{os.getpid()}@%h",
-        ],
-        env,
-    )
+def start_workers(env: dict[str, str]) -> list[Process]:
+    """Start the Celery workers as deployed: a gevent worker for the telephony queue (the ESL
+    client needs gevent) and one for the realtime and default queues."""
+    workers = []
+    for name, queues, pool in (
+        ("celery-telephony", "telephony", ["-P", "gevent", "-c", "10"]),
+        ("celery-realtime", "realtime,default", ["-P", "solo"]),
+    ):
+        process = Process(
+            name,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "callcenter",
+                "worker",
+                "-Q",
+                queues,
+                *pool,
+                "--without-heartbeat",
+                "--without-mingle",
+                "--without-gossip",
+                "-l",
+                "info",
+                "-n",
+                f"{name}-{os.getpid()}@%h",
+            ],
+            env,
+        )
+        workers.append(process)
 
     def up() -> bool:
-        if not process.alive():
-            raise RuntimeError(f"celery exited:\n{process.output()}")
-        return " ready." in process.output()
+        for process in workers:
+            if not process.alive():
+                raise RuntimeError(f"{process.name} exited:\n{process.output()}")
+        return all(" ready." in process.output() for process in workers)
 
-    wait_for(up, timeout=60, what="celery worker")
-    return process
+    wait_for(up, timeout=60, what="celery workers")
+    return workers
 
 
 def launch_chromium(playwright):  # type: ignore[no-untyped-def]

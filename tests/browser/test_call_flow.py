@@ -81,7 +81,7 @@ def contact_center(cast, simulator, database_name, processes):
     redis.Redis.from_url(env["TEST_CHANNEL_LAYER_URL"]).flushdb()
     web, base_url = harness.start_web(env)
     processes.append(web)
-    processes.append(harness.start_worker(env))
+    processes.extend(harness.start_workers(env))
     processes.append(harness.start_event_process(env, lambda: simulator.connection_count() >= 1))
     return {"base_url": base_url, "queue": queue, "customer": customer}
 
