@@ -242,7 +242,9 @@ function syncWrapUpForm() {
   }
   if (form.dataset.callId === String(pending.call_id)) return;
   form.dataset.callId = String(pending.call_id);
+  form.dataset.ready = "false";
   form.reset();
+  form.elements.disposition.replaceChildren();
   showTicketFields();
   byTestId(root, "wrap-up-error").classList.add("hidden");
   api.get(`calls/${pending.call_id}/wrap-up/`).then((body) => {
@@ -258,6 +260,7 @@ function syncWrapUpForm() {
     form.elements.callback_number.value = body.prefill.number || "";
     const later = new Date(Date.now() + 60 * 60 * 1000);
     form.elements.callback_at.value = toLocalInput(later);
+    form.dataset.ready = "true";
   });
   if (sections.callId !== pending.call_id && pending.screen_pop) loadSections(pending.call_id);
   fillTicketLinks();

@@ -152,11 +152,8 @@ def test_a_routed_call_from_screen_pop_to_wrap_up(cast, chromium, contact_center
     page.click("[data-testid=transfer-submit]")
 
     # agent_a1 is off the call and wraps it up with a disposition and a new ticket
-    page.wait_for_selector("[data-testid=wrap-up-form]:not(.hidden)")
+    page.wait_for_selector('[data-testid=wrap-up-form][data-ready="true"]:not(.hidden)')
     _interaction(page, "idle")
-    page.wait_for_selector(
-        '[data-testid=wrap-up-disposition] option:has-text("Replacement sent")', state="attached"
-    )
     page.select_option("[data-testid=wrap-up-disposition]", label="Replacement sent")
     page.fill("[data-testid=wrap-up-notes]", "Sending a new charger")
     page.check("[data-testid=ticket-create]")
@@ -186,10 +183,7 @@ def test_a_routed_call_from_screen_pop_to_wrap_up(cast, chromium, contact_center
     _interaction(page, "ringing")
     _interaction(page, "talking")
     page.click("[data-testid=btn-hangup]")
-    page.wait_for_selector("[data-testid=wrap-up-form]:not(.hidden)")
-    page.wait_for_selector(
-        '[data-testid=wrap-up-disposition] option:has-text("Resolved")', state="attached"
-    )
+    page.wait_for_selector('[data-testid=wrap-up-form][data-ready="true"]:not(.hidden)')
     page.select_option("[data-testid=wrap-up-disposition]", label="Resolved")
     page.click("[data-testid=wrap-up-submit]")
     page.wait_for_selector("[data-testid=wrap-up-form].hidden", state="attached")
