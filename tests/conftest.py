@@ -38,6 +38,7 @@ def _uses_db(request: Any) -> bool:
         db_fixtures & set(request.fixturenames)
     )
 
+
 @pytest.fixture
 def role_groups(db) -> None:
     """Make sure the role groups exist (transactional tests flush them)."""
