@@ -145,6 +145,18 @@ def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
+def role_apps() -> set[str]:
+    """The app labels of every permission a role holds (read from apps/rbac/roles.py)."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_roles", ROOT / "apps" / "rbac" / "roles.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    roles = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(roles)
+    return {perm.split(".")[0] for perms in roles.ROLE_PERMISSIONS.values() for perm in perms}
+
+
 def counts(database: str) -> tuple[int, int]:
     with psycopg.connect(f"{PG}/{database}") as conn:
         customers = conn.execute("SELECT count(*) FROM customers_customer").fetchone()[0]
@@ -307,9 +319,11 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def client(args: tuple[int, str, str, int, int, int]) -> tuple[list[float], dict[int, int], float]:
-    """Run lookups on one keep-alive connection; return latencies (s), status counts, and the
-    loop's duration (process start-up excluded)."""
+def client(
+    args: tuple[int, str, str, int, int, int],
+) -> tuple[list[float], dict[int, int], float, float]:
+    """Run lookups on one keep-alive connection; return latencies (s), status counts, the loop's
+    duration and the CPU time the client itself used (process start-up excluded)."""
     import urllib3
 
     port, token, path, requests, customers, seed = args
@@ -319,6 +333,7 @@ def client(args: tuple[int, str, str, int, int, int]) -> tuple[list[float], dict
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     loop_started = time.perf_counter()
+    cpu_started = time.process_time()
     for _ in range(requests):
         if rng.random() < 0.05:
             phone = f"+86139{rng.randrange(10**8):08d}"  # nobody has a 139 number here
@@ -328,24 +343,77 @@ def client(args: tuple[int, str, str, int, int, int]) -> tuple[list[float], dict
         response = pool.request("GET", path, fields={"phone": phone}, headers=headers)
         latencies.append(time.perf_counter() - started)
         statuses[response.status] = statuses.get(response.status, 0) + 1
-    return latencies, statuses, time.perf_counter() - loop_started
+    return (
+        latencies,
+        statuses,
+        time.perf_counter() - loop_started,
+        time.process_time() - cpu_started,
+    )
 
 
 def run_clients(
     port: int, token: str, *, path: str, clients: int, requests: int, customers: int, seed: int
-) -> tuple[list[float], dict[int, int], float]:
+) -> tuple[list[float], dict[int, int], float, float]:
     context = multiprocessing.get_context("spawn")
     jobs = [(port, token, path, requests, customers, seed + n) for n in range(clients)]
     with context.Pool(clients) as pool:
         results = pool.map(client, jobs)
     # The clients run side by side: throughput is all requests over the longest client's loop.
-    elapsed = max(duration for _, _, duration in results)
-    latencies = [value for values, _, _ in results for value in values]
+    elapsed = max(duration for _, _, duration, _ in results)
+    latencies = [value for values, _, _, _ in results for value in values]
     statuses: dict[int, int] = {}
-    for _, counted, _ in results:
+    for _, counted, _, _ in results:
         for status, count in counted.items():
             statuses[status] = statuses.get(status, 0) + count
-    return latencies, statuses, elapsed
+    return latencies, statuses, elapsed, sum(cpu for _, _, _, cpu in results)
+
+
+def _processes() -> dict[int, tuple[int, float, str]]:
+    """Every process: pid -> (parent pid, CPU seconds used so far, command line)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, UnicodeDecodeError):
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # state, ppid, ..., utime (11), stime (12)
+        found[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks, command)
+    return found
+
+
+def cpu_used(server_pid: int, database: str) -> tuple[float, float]:
+    """CPU seconds used so far by the uvicorn processes and the bench database's backends."""
+    processes = _processes()
+    tree = {server_pid}
+    while True:
+        children = {pid for pid, (parent, _, _) in processes.items() if parent in tree} - tree
+        if not children:
+            break
+        tree |= children
+    server = sum(processes[pid][1] for pid in tree if pid in processes)
+    postgres = sum(
+        cpu
+        for _, cpu, command in processes.values()
+        if command.startswith("postgres: ") and f" {database} " in command
+    )
+    return server, postgres
+
+
+def report_cpu(
+    before: tuple[float, float], after: tuple[float, float], client_cpu: float, requests: int
+) -> None:
+    """Where the two cores went, per request: what the server costs, apart from the load."""
+    server, postgres = (
+        1000 * (end - start) / requests for start, end in zip(before, after, strict=True)
+    )
+    print(
+        f"  CPU ms per request  uvicorn workers {server:.2f}  PostgreSQL {postgres:.2f}  "
+        f"clients {1000 * client_cpu / requests:.2f}"
+    )
 
 
 def report(title: str, latencies: list[float], statuses: dict[int, int], elapsed: float) -> None:
@@ -535,8 +603,9 @@ def prepare(options: argparse.Namespace, env: dict[str, str]) -> None:
     """Create, migrate and (when the volumes differ) load the bench database."""
     ensure_database(options.database)
     print("migrating the bench database ...")
-    # Only what the lookup touches, so other apps' migrations in flux cannot stop the bench.
-    for app in BENCH_APPS:
+    # Only what the lookup touches, so other apps' migrations in flux cannot stop the bench; and
+    # the apps whose permissions the roles grant, which exist only once their app is migrated.
+    for app in sorted(set(BENCH_APPS) | role_apps()):
         manage(env, "migrate", app, "--noinput", "-v", "0")
     manage(env, "setup_roles", "-v", "0")
     have_customers, have_interactions = counts(options.database)
@@ -585,6 +654,13 @@ def measure_http(options: argparse.Namespace, env: dict[str, str], token: str, p
         f"(real HTTP on loopback, clients in separate processes, {os.cpu_count()} cores), "
         + ("Django's psycopg pool" if pool else "a new database connection per request")
     )
+    # Clients, server and PostgreSQL share the cores. One client measures a request's latency;
+    # more clients than workers keep every worker busy and queue the rest, so that run measures
+    # throughput, and its latency is mostly waiting (about clients / throughput).
+    print(
+        f"configuration: 1 client, then {options.clients} concurrent client processes, against "
+        f"{options.workers} uvicorn worker processes; all on {os.cpu_count()} cores"
+    )
     log = Path(tempfile.gettempdir()) / f"customer_lookup_uvicorn_{port}.log"
     server = start_server(env, port, options.workers, log)
     try:
@@ -604,11 +680,14 @@ def measure_http(options: argparse.Namespace, env: dict[str, str], token: str, p
             (LOOKUP, "GET /api/v1/customers/lookup/?phone="),
             (LIST, "GET /api/v1/customers/?phone= (list filter)"),
         ):
-            latencies, statuses, elapsed = run_clients(
+            before = cpu_used(server.pid, options.database)
+            latencies, statuses, elapsed, client_cpu = run_clients(
                 port, token, path=path, clients=1, requests=options.requests, seed=1, **common
             )
             report(f"{title}, 1 client (sequential):", latencies, statuses, elapsed)
-        latencies, statuses, elapsed = run_clients(
+            report_cpu(before, cpu_used(server.pid, options.database), client_cpu, len(latencies))
+        before = cpu_used(server.pid, options.database)
+        latencies, statuses, elapsed, client_cpu = run_clients(
             port,
             token,
             path=LOOKUP,
@@ -623,6 +702,7 @@ def measure_http(options: argparse.Namespace, env: dict[str, str], token: str, p
             statuses,
             elapsed,
         )
+        report_cpu(before, cpu_used(server.pid, options.database), client_cpu, len(latencies))
     finally:
         server.terminate()
         server.wait(timeout=30)

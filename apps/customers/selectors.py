@@ -18,6 +18,8 @@ from apps.customers.normalize import identity_normalize, phone_normalize
 
 CALL_CUSTOMER_CACHE_KEY = "customers:call:{uuid}"
 TIMELINE_DEFAULT_LIMIT = 20
+# The attribute holding a customer's identities when a selector loaded them with the customer.
+IDENTITY_LIST = "identity_list"
 
 
 def _follow_merges(customer: Customer | None) -> Customer | None:
@@ -55,11 +57,28 @@ def customer_find_by_phone(raw: str | None) -> Customer | None:
     return customer_find_by_identity(IdentityKind.PHONE, phone)
 
 
+def _owner_with_identities(kind: str, value: str) -> Customer | None:
+    # One statement: the unique (kind, value) index finds the owner, its primary key the customer,
+    # and the customer_id index all of its identities, each row carrying the customer.
+    rows = list(
+        CustomerIdentity.objects.filter(
+            customer__identities__kind=kind, customer__identities__value=value
+        ).select_related("customer")
+    )
+    if not rows:
+        return None
+    customer = rows[0].customer
+    for identity in rows:
+        identity.customer = customer
+    setattr(customer, IDENTITY_LIST, rows)  # as Prefetch(to_attr=IDENTITY_LIST) would
+    return customer
+
+
 def customer_lookup(*, actor: Any, kind: str, value: str | None) -> Customer | None:
     """Return the visible customer owning the identity, with its identities loaded, or None.
 
-    One indexed join (identity -> customer) and one query for the identities: the CRM lookup and
-    the screen-pop call this on every contact.
+    One indexed statement (identity -> customer -> its identities): the CRM lookup and the
+    screen-pop call this on every contact. A merged duplicate's number leads to the survivor.
     """
     if not actor.has_perm("customers.view_customer"):
         return None
@@ -67,9 +86,11 @@ def customer_lookup(*, actor: Any, kind: str, value: str | None) -> Customer | N
         normalized = identity_normalize(kind, value)
     except ValueError:
         return None
-    customer = _follow_merges(_owner(kind, normalized))
-    if customer is not None:
-        prefetch_related_objects([customer], "identities")
+    customer = _owner_with_identities(kind, normalized)
+    if customer is not None and customer.merged_into_id is not None:
+        customer = _follow_merges(customer)
+        if customer is not None:
+            prefetch_related_objects([customer], Prefetch("identities", to_attr=IDENTITY_LIST))
     return customer
 
 

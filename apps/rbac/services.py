@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from apps.rbac import roles
+from apps.rbac.access_cache import user_access_prime
 
 
 class UnknownPermission(Exception):
@@ -42,11 +43,9 @@ def user_has_role(user: object, role: str) -> bool:
     """Return True when the user is active and in the role's group."""
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return False
-    names = getattr(user, "_role_names", None)
-    if names is None:
-        names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
-        user._role_names = names  # type: ignore[attr-defined]
-    return role in names
+    if not hasattr(user, "_role_names"):
+        user_access_prime(user)
+    return role in user._role_names  # type: ignore[attr-defined]
 
 
 def user_is_admin(user: object) -> bool:

@@ -19,6 +19,7 @@ from apps.customers.models import (
     VipTier,
 )
 from apps.customers.normalize import identity_normalize
+from apps.customers.selectors import IDENTITY_LIST
 
 
 class IdentitySerializer(serializers.ModelSerializer):
@@ -84,7 +85,10 @@ class CustomerSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def to_representation(self, customer: Customer) -> dict[str, Any]:
-        identities = list(customer.identities.all())
+        # Loaded with the customer by the lookup, else prefetched (the list) or queried.
+        identities = getattr(customer, IDENTITY_LIST, None)
+        if identities is None:
+            identities = list(customer.identities.all())
         return {
             "id": customer.pk,
             "name": customer.name,
