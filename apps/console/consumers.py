@@ -6,13 +6,20 @@ exactly the groups that allows (the user's, the agent's, the agent's queues'), a
 snapshot. Group messages are forwarded in the console protocol (apps.console.protocol); inbound
 messages go to services. The user is re-checked (active, allowed, session alive) on every inbound
 message and periodically, and a ``session.closed`` push for this session closes the socket.
+
+Costs per socket are kept off the hot path, which with 1,500 agents is dominated by group messages
+(screen-pops, queue statistics to every agent of a queue): forwarding a group message touches no
+database (channels' per-message ``close_old_connections`` thread hop is skipped for it), and the
+periodic re-check is one bulk check of every console of the process (``_SessionSweeper``), not
+one set of queries per socket.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import json
 import logging
+import weakref
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -29,6 +36,8 @@ from apps.core.realtime import agent_group, queue_group, user_group
 logger = logging.getLogger(__name__)
 
 CHECK_INTERVAL_DEFAULT = 60.0
+# Group messages: forwarded as they are, without a database query.
+GROUP_MESSAGE_TYPES = frozenset({"broadcast"})
 
 
 def _read(function: Any) -> Any:
@@ -40,6 +49,24 @@ def _read(function: Any) -> Any:
     return database_sync_to_async(function, thread_sensitive=not parallel)
 
 
+# The last group messages encoded: channels hands one message object to every socket of the
+# group in this process (a queue's statistics to each of its agents), encoded once for all.
+_ENCODED: dict[int, tuple[dict[str, Any], str]] = {}
+_ENCODED_KEEP = 64
+
+
+def _encoded(event: dict[str, Any], message: dict[str, Any], message_type: str) -> str:
+    cached = _ENCODED.get(id(event))
+    if cached is not None and cached[0] is event:
+        return cached[1]
+    message["type"] = protocol.RENAMED.get(message_type, message_type)
+    text = json.dumps(message)
+    if len(_ENCODED) >= _ENCODED_KEEP:
+        _ENCODED.pop(next(iter(_ENCODED)))
+    _ENCODED[id(event)] = (event, text)  # keeps the event alive, so its id is not reused
+    return text
+
+
 class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     """One console tab."""
 
@@ -47,7 +74,6 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         self.groups = []
-        self._checker: asyncio.Task | None = None
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
             await self.close()
@@ -80,16 +106,24 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         await self.send_snapshot()
         interval = float(getattr(settings, "CONSOLE_SESSION_CHECK_SECONDS", CHECK_INTERVAL_DEFAULT))
         if interval > 0:
-            self._checker = asyncio.create_task(self._check_periodically(interval))
+            _SessionSweeper.of_this_loop().add(self, interval)
 
     async def disconnect(self, code: int) -> None:
-        checker = getattr(self, "_checker", None)
-        if checker is not None:
-            checker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await checker
+        _SessionSweeper.of_this_loop().discard(self)
         for group in getattr(self, "groups", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Forward group messages straight away; everything else as channels does.
+
+        channels runs ``close_old_connections`` in the shared sync thread before every message;
+        a group message needs no database, and with a queue's statistics going to every agent
+        of the queue those thread hops were most of the web process's event-loop time.
+        """
+        if message.get("type") in GROUP_MESSAGE_TYPES:
+            await self.broadcast(message)
+            return
+        await super().dispatch(message)
 
     def _query_param(self, name: str) -> str | None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -119,8 +153,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(message)
             await self.close(code=protocol.CLOSE_SESSION_ENDED)
             return
-        message["type"] = protocol.RENAMED.get(message_type, message_type)
-        await self.send_json(message)
+        await self.send(text_data=_encoded(event, message, message_type))
 
     # ------------------------------------------------------------------ inbound
 
@@ -183,25 +216,77 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
 
     # ------------------------------------------------------------------ session checks
 
-    async def _still_allowed(self) -> bool:
-        return await _read(services.console_user_still_allowed)(
+    def session_check(self) -> services.ConsoleCheck:
+        """What the periodic re-check verifies for this socket."""
+        return services.ConsoleCheck(
             user_id=self.user.pk,
             session_key=self.session_key,
             agent_id=self.agent.pk if self.viewing else None,
+        )
+
+    async def _still_allowed(self) -> bool:
+        check = self.session_check()
+        return await _read(services.console_user_still_allowed)(
+            user_id=check.user_id, session_key=check.session_key, agent_id=check.agent_id
         )
 
     async def _close_session(self, reason: str) -> None:
         await self.send_json({"type": protocol.SESSION_CLOSED, "reason": reason, "session": ""})
         await self.close(code=protocol.CLOSE_SESSION_ENDED)
 
-    async def _check_periodically(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
+
+class _SessionSweeper:
+    """Re-checks every open console of this process (one per event loop) in one bulk check per
+    interval: a few queries a minute for the whole process instead of a few per socket (1,500
+    agents made that 25 checks a second, the web process's largest cost)."""
+
+    _by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _SessionSweeper] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self) -> None:
+        self.consoles: dict[ConsoleConsumer, None] = {}  # insertion-ordered set
+        self.interval = CHECK_INTERVAL_DEFAULT
+        self.task: asyncio.Task | None = None
+
+    @classmethod
+    def of_this_loop(cls) -> _SessionSweeper:
+        loop = asyncio.get_running_loop()
+        sweeper = cls._by_loop.get(loop)
+        if sweeper is None:
+            sweeper = cls._by_loop[loop] = cls()
+        return sweeper
+
+    def add(self, console: ConsoleConsumer, interval: float) -> None:
+        self.consoles[console] = None
+        self.interval = interval
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._run())
+
+    def discard(self, console: ConsoleConsumer) -> None:
+        self.consoles.pop(console, None)
+        if not self.consoles and self.task is not None:
+            self.task.cancel()  # nothing left to check; the next console starts it again
+            self.task = None
+
+    async def _run(self) -> None:
+        while self.consoles:
+            await asyncio.sleep(self.interval)
+            consoles = list(self.consoles)
+            if not consoles:
+                return
             try:
-                allowed = await self._still_allowed()
-            except Exception:  # a database hiccup must not close the console
+                allowed = await _read(services.console_sockets_still_allowed)(
+                    [console.session_check() for console in consoles]
+                )
+            except Exception:  # a database hiccup must not close the consoles
                 logger.exception("console session check failed")
                 continue
-            if not allowed:
-                await self._close_session("disabled")
-                return
+            refused = [c for c, ok in zip(consoles, allowed, strict=True) if not ok]
+            for console in refused:
+                self.consoles.pop(console, None)
+            if refused:
+                await asyncio.gather(
+                    *(console._close_session("disabled") for console in refused),
+                    return_exceptions=True,
+                )

@@ -432,11 +432,20 @@ def screen_pop_prepare(*, call_id: int) -> None:
     selectors.screen_pop_core(call_id=call_id)
 
 
-def screen_pop_prepare_later(*, call_id: int) -> None:
-    """Have the realtime worker prepare a call's screen-pop (called past the commit)."""
-    from apps.console.tasks import prepare_screen_pop
+def caller_queued_later(*, call_id: int, queue_slug: str) -> None:
+    """Have the realtime worker prepare a queued caller's screen-pop and refresh the queue's
+    figures: one task message, the only cost to the caller (the event process, whose handlers
+    run one after another, so every round trip here delays the next screen-pop)."""
+    from apps.console.tasks import caller_queued
 
-    prepare_screen_pop.apply_async(args=[call_id])
+    caller_queued.apply_async(args=[call_id, queue_slug])
+
+
+def caller_queued(*, call_id: int, queue_slug: str) -> None:
+    """A caller joined a queue's line (in the realtime worker): build their screen-pop before
+    an agent is rung, then have the queue's figures pushed (at most about once a second)."""
+    screen_pop_prepare(call_id=call_id)
+    queue_stats_changed(queue_slug=queue_slug)
 
 
 def _push_screen_pop_update(call: Call, agent: Agent) -> None:
@@ -852,6 +861,66 @@ def console_sessions_close(*, user_id: int, reason: str, session_key: str | None
         protocol.SESSION_CLOSED,
         {"reason": reason, "session": session_key_digest(session_key)},
     )
+
+
+@dataclass(frozen=True)
+class ConsoleCheck:
+    """One console socket to re-check: whose, which browser session, and the agent viewed
+    (None: the user's own console)."""
+
+    user_id: int
+    session_key: str | None
+    agent_id: int | None = None
+
+
+def console_sockets_still_allowed(checks: list[ConsoleCheck]) -> list[bool]:
+    """Tell, for each socket, what ``console_user_still_allowed`` tells, in a few queries for
+    all of them (the web process re-checks its every console at once)."""
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+    from django.utils.module_loading import import_string
+
+    from apps.console.access import USE_CONSOLE
+
+    own = [check for check in checks if check.agent_id is None]
+    user_ids = {check.user_id for check in own}
+    active = set(User.objects.filter(pk__in=user_ids, is_active=True).values_list("pk", flat=True))
+    # Granted through groups or directly (ModelBackend); the rest get the full check below.
+    permitted = set(
+        ModelBackend().with_perm(USE_CONSOLE).filter(pk__in=active).values_list("pk", flat=True)
+    )
+    with_active_agent = set(
+        Agent.objects.filter(user_id__in=active, is_active=True).values_list("user_id", flat=True)
+    )
+    keys = {check.session_key for check in own if check.session_key}
+    store_class = import_string(settings.SESSION_ENGINE + ".SessionStore")
+    if issubclass(store_class, DatabaseSessionStore):
+        live_keys = set(
+            store_class.get_model_class()
+            .objects.filter(session_key__in=keys)
+            .values_list("session_key", flat=True)
+        )
+    else:
+        live_keys = {key for key in keys if store_class().exists(key)}
+    results = []
+    for check in checks:
+        if check.agent_id is not None or (
+            check.user_id in active and check.user_id not in permitted
+        ):
+            # Viewing another agent's console (a supervisor, rare), or a permission that only
+            # another backend may grant: the single check.
+            results.append(
+                console_user_still_allowed(
+                    user_id=check.user_id, session_key=check.session_key, agent_id=check.agent_id
+                )
+            )
+            continue
+        results.append(
+            check.user_id in permitted
+            and check.user_id in with_active_agent
+            and (not check.session_key or check.session_key in live_keys)
+        )
+    return results
 
 
 def console_user_still_allowed(

@@ -27,5 +27,12 @@ def push_queue_stats(queue_slug: str) -> None:
 
 @shared_task(queue="realtime", ignore_result=True)
 def prepare_screen_pop(call_id: int) -> None:
-    """Build and keep a queued caller's screen-pop before an agent is rung."""
+    """Build and keep a queued caller's screen-pop before an agent is rung (messages queued
+    before caller_queued existed)."""
     services.screen_pop_prepare(call_id=call_id)
+
+
+@shared_task(queue="realtime", ignore_result=True)
+def caller_queued(call_id: int, queue_slug: str) -> None:
+    """Prepare a queued caller's screen-pop and refresh their queue's figures."""
+    services.caller_queued(call_id=call_id, queue_slug=queue_slug)

@@ -3,8 +3,9 @@
 Handlers run where telephony publishes (the event process, or the telephony worker for command
 outcomes), after commit, so each is small: popping a screen is one cache read (the screen-pop
 was prepared by the realtime worker when the caller entered the queue) and one push, a command
-outcome one push, a queue change one or two Redis writes that leave the counting to the realtime
-worker. Telephony itself pushes the agent-leg events (ringing, answered, held, hung up...).
+outcome one push, a caller joining a queue one task message (the realtime worker prepares the
+screen-pop and counts the queue), a caller leaving it a query and one or two Redis writes.
+Telephony itself pushes the agent-leg events (ringing, answered, held, hung up...).
 """
 
 from __future__ import annotations
@@ -55,12 +56,13 @@ def on_agent_leg_answered(event: CallEvent) -> None:
 
 def on_call_parked(event: CallEvent) -> None:
     """A caller joined a queue's line: have their screen-pop prepared and the queue's figures
-    refreshed (both by the realtime worker, off the event process)."""
+    refreshed, both by the realtime worker (one task message from the event process)."""
     queue_slug = str(event.data.get("queue") or "")
     if queue_slug and event.leg_role in (None, "caller"):
         if event.call_id:
-            services.screen_pop_prepare_later(call_id=event.call_id)
-        services.queue_stats_changed(queue_slug=queue_slug)
+            services.caller_queued_later(call_id=event.call_id, queue_slug=queue_slug)
+        else:
+            services.queue_stats_changed(queue_slug=queue_slug)
 
 
 def on_leg_hungup(event: CallEvent) -> None:

@@ -160,3 +160,79 @@ def test_supervisor_removed_from_the_team_loses_the_view(cast, settings):
     message, output = run(scenario)
     assert message["type"] == "session.closed"
     assert output["code"] == protocol.CLOSE_SESSION_ENDED
+
+
+def test_periodic_check_closes_only_the_sockets_that_lost_access(cast, settings):
+    settings.CONSOLE_SESSION_CHECK_SECONDS = 0.05
+    kept = communicator(user=cast.agent_a2.user)
+    lost = communicator(user=cast.agent_a1.user)
+
+    async def scenario():
+        for comm in (kept, lost):
+            await comm.connect()
+            await comm.receive_json_from()
+        # agent_a1 is disabled without the signal (a bulk update): only the check notices
+        await database_sync_to_async(
+            lambda: (
+                type(cast.agent_a1.user)
+                .objects.filter(pk=cast.agent_a1.user_id)
+                .update(is_active=False)
+            )
+        )()
+        message = await lost.receive_json_from(timeout=2)
+        output = await lost.receive_output(timeout=2)
+        untouched = await kept.receive_nothing(timeout=0.3)
+        await kept.disconnect()
+        return message, output, untouched
+
+    message, output, untouched = run(scenario)
+    assert message["type"] == "session.closed"
+    assert output["code"] == protocol.CLOSE_SESSION_ENDED
+    assert untouched is True
+
+
+def test_bulk_check_answers_as_the_single_check_for_every_kind_of_socket(cast):
+    from django.contrib.auth.models import Permission
+
+    from apps.accounts.services import agent_update
+    from apps.console.services import (
+        ConsoleCheck,
+        console_sockets_still_allowed,
+        console_user_still_allowed,
+    )
+
+    def session_of(user) -> str:
+        client = Client()
+        client.force_login(user)
+        return client.cookies["sessionid"].value
+
+    alive = session_of(cast.agent_a1.user)
+    ended = session_of(cast.agent_a2.user)
+    Client().session.__class__(session_key=ended).delete()
+    agent_update(agent=cast.agent_b1, is_active=False)
+    # an agent granted the console permission directly, without a role's group
+    direct = cast.agent_a2.user
+    direct.groups.clear()
+    direct.user_permissions.add(Permission.objects.get(codename="use_console"))
+    checks = [
+        ConsoleCheck(user_id=cast.agent_a1.user_id, session_key=alive),  # allowed
+        ConsoleCheck(user_id=cast.agent_a1.user_id, session_key=None),  # no session to check
+        ConsoleCheck(user_id=cast.agent_a2.user_id, session_key=ended),  # session ended
+        ConsoleCheck(user_id=cast.agent_a2.user_id, session_key=None),  # direct permission
+        ConsoleCheck(user_id=cast.agent_b1.user_id, session_key=None),  # agent deactivated
+        ConsoleCheck(user_id=cast.qa.pk, session_key=None),  # no console permission
+        ConsoleCheck(user_id=cast.supervisor_a.pk, session_key=None, agent_id=cast.agent_a1.pk),
+        ConsoleCheck(user_id=cast.supervisor_b.pk, session_key=None, agent_id=cast.agent_a1.pk),
+        ConsoleCheck(user_id=999_999, session_key=None),  # no such user
+    ]
+
+    bulk = console_sockets_still_allowed(checks)
+
+    single = [
+        console_user_still_allowed(
+            user_id=check.user_id, session_key=check.session_key, agent_id=check.agent_id
+        )
+        for check in checks
+    ]
+    assert bulk == single
+    assert bulk == [True, True, False, True, False, False, True, False, False]

@@ -4,6 +4,7 @@ and answered leg, call-control outcomes, and queue statistics when a line change
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from apps.console import protocol
@@ -124,21 +125,21 @@ def test_other_components_commands_are_not_reported(cast, listen):
     listener.assert_nothing()
 
 
-def test_a_caller_joining_the_line_has_the_worker_refresh_the_queue(
+def test_a_caller_joining_the_line_costs_the_event_process_one_task(
     cast, node, support_queue, monkeypatch
 ):
     # given the realtime worker's tasks recorded instead of sent
     sent = []
     monkeypatch.setattr(
-        "apps.console.tasks.push_queue_stats.apply_async",
-        lambda args, countdown=None: sent.append(("stats", args, countdown)),
+        "apps.console.tasks.caller_queued.apply_async",
+        lambda args: sent.append(("caller-queued", args)),
     )
     monkeypatch.setattr(
-        "apps.console.tasks.prepare_screen_pop.apply_async",
-        lambda args: sent.append(("screen-pop", args, None)),
+        "apps.console.tasks.push_queue_stats.apply_async",
+        lambda args, countdown=None: sent.append(("stats", args)),
     )
-    # when three callers join the support queue within a second
-    for call_id, uuid in enumerate(("waiting-1", "waiting-2", "waiting-3"), start=1):
+    # when two callers join the support queue
+    for call_id, uuid in enumerate(("waiting-1", "waiting-2"), start=1):
         domain_events.publish(
             _event(
                 "call.parked",
@@ -149,15 +150,42 @@ def test_a_caller_joining_the_line_has_the_worker_refresh_the_queue(
                 data={"queue": "support"},
             )
         )
-    # then each caller's screen-pop is prepared, and the figures are pushed at once and once more
-    # a second later, not three times
-    assert sent == [
-        ("screen-pop", [1], None),
-        ("stats", ["support"], None),
-        ("screen-pop", [2], None),
-        ("stats", ["support"], 1.0),
-        ("screen-pop", [3], None),
+    # then each is handed to the worker in one message, the figures left to the worker
+    assert sent == [("caller-queued", [1, "support"]), ("caller-queued", [2, "support"])]
+
+
+def test_the_worker_prepares_each_queued_caller_and_refreshes_the_queue_once_a_second(
+    cast, node, support_queue, monkeypatch
+):
+    from apps.console import selectors, services
+
+    sent = []
+    monkeypatch.setattr(
+        "apps.console.tasks.push_queue_stats.apply_async",
+        lambda args, countdown=None: sent.append((args, countdown)),
+    )
+    calls = [
+        make_call(node, cast.agent_a1, caller=f"1380013800{index}", answered=False).call
+        for index in range(3)
     ]
+    cache.delete_many(
+        [
+            services.QUEUE_STATS_LEADING_KEY.format(queue="support"),
+            services.QUEUE_STATS_TRAILING_KEY.format(queue="support"),
+        ]
+    )
+    for call in calls:
+        selectors.screen_pop_forget(call_id=call.pk)
+        assert cache.get(selectors.SCREEN_POP_CACHE_KEY.format(call_id=call.pk)) is None
+    # when the worker handles three callers joining the support queue within a second
+    for call in calls:
+        services.caller_queued(call_id=call.pk, queue_slug="support")
+    # then each caller's screen-pop is ready for the ring, and the figures are pushed at once
+    # and once more a second later, not three times
+    for call in calls:
+        core = cache.get(selectors.SCREEN_POP_CACHE_KEY.format(call_id=call.pk))
+        assert core["call"]["uuid"] == call.uuid
+    assert sent == [(["support"], None), (["support"], 1.0)]
 
 
 def test_the_queue_figures_reach_the_queues_group(cast, support_queue, listen):
