@@ -12,21 +12,12 @@ from django.views.decorators.http import require_http_methods
 
 from apps.ivr import documents
 from apps.ivr.engine import StepInput, httapi_step
-from apps.ivr.freeswitch_auth import freeswitch_address_allowed, freeswitch_request_allowed
 from apps.ivr.models import PromptVariant
 from apps.ivr.prompts import prompt_signature
 from apps.ivr.services import DbEffects
+from apps.telephony.freeswitch_auth import freeswitch_address_allowed, freeswitch_only
 
 logger = logging.getLogger(__name__)
-
-
-def _refused(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(
-        status=401 if freeswitch_address_allowed(request.META.get("REMOTE_ADDR")) else 403
-    )
-    if response.status_code == 401:
-        response["WWW-Authenticate"] = 'Basic realm="freeswitch"'
-    return response
 
 
 def request_fields(request: HttpRequest) -> dict[str, str]:
@@ -42,10 +33,9 @@ def request_fields(request: HttpRequest) -> dict[str, str]:
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@freeswitch_only
 def httapi_view(request: HttpRequest) -> HttpResponse:
     """Answer one mod_httapi request with a work document (text/xml)."""
-    if not freeswitch_request_allowed(request):
-        return _refused(request)
     step = StepInput(
         fields=request_fields(request),
         files=request.FILES,

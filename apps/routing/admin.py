@@ -82,20 +82,6 @@ class BusinessHoursAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     inlines = [BusinessHoursIntervalInline, HolidayInline]
 
-    def get_form(self, request, obj=None, change=False, **kwargs):  # type: ignore[no-untyped-def]
-        form = super().get_form(request, obj, change=change, **kwargs)
-
-        class TimezoneCheckedForm(form):  # type: ignore[misc, valid-type]
-            def clean_timezone(self) -> str:
-                import zoneinfo
-
-                value = self.cleaned_data["timezone"]
-                if value not in zoneinfo.available_timezones():
-                    raise ValidationError(_("Unknown time zone."))
-                return value
-
-        return TimezoneCheckedForm
-
 
 class QueueSkillFormSet(BaseInlineFormSet):
     """Reject an active queue that no agent could ever answer."""

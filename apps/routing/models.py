@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Agent
+from apps.core.business_hours import Schedule, validate_timezone
 from apps.core.models import TimeStampedModel
 from apps.routing.matching import MAX_LEVEL, MIN_LEVEL
 from apps.routing.priority import MAX_CALL_PRIORITY, MAX_QUEUE_PRIORITY, MAX_TIER_BONUS
@@ -127,13 +128,16 @@ class CustomerTier(models.Model):
 
 
 class BusinessHours(TimeStampedModel):
-    """A reusable opening calendar: weekly intervals and holidays, in one time zone.
+    """The opening calendar: weekly intervals and holidays or special days, in one time zone.
 
-    Other apps (tickets' SLA clocks, the IVR) may use it through apps.routing.calendar.
+    The one calendar of the suite: queues open and close by it, tickets' SLA policies count
+    business time on it. The arithmetic is apps.core.business_hours.
     """
 
     name = models.CharField(_("name"), max_length=100, unique=True)
-    timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_timezone]
+    )
 
     class Meta:
         verbose_name = _("business hours")
@@ -142,6 +146,17 @@ class BusinessHours(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def schedule(self) -> Schedule:
+        """Return the calendar as a Schedule (uses prefetched intervals and holidays)."""
+        cached = getattr(self, "_schedule", None)
+        if cached is None:
+            cached = self._schedule = Schedule.build(
+                timezone=self.timezone,
+                weekly=[(row.weekday, row.opens, row.closes) for row in self.intervals.all()],
+                special=[(row.date, row.opens, row.closes) for row in self.holidays.all()],
+            )
+        return cached
 
 
 class Weekday(models.IntegerChoices):
@@ -152,6 +167,9 @@ class Weekday(models.IntegerChoices):
     FRIDAY = 4, _("Friday")
     SATURDAY = 5, _("Saturday")
     SUNDAY = 6, _("Sunday")
+
+
+CLOSES_HELP = _("At or before the opening time: closes the next day (00:00 is midnight).")
 
 
 class BusinessHoursInterval(models.Model):
@@ -165,26 +183,20 @@ class BusinessHoursInterval(models.Model):
     )
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     opens = models.TimeField(_("opens"))
-    closes = models.TimeField(_("closes"))
+    closes = models.TimeField(_("closes"), help_text=CLOSES_HELP)
 
     class Meta:
         verbose_name = _("opening interval")
         verbose_name_plural = _("opening intervals")
         ordering = ["weekday", "opens"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(opens__lt=models.F("closes")),
-                name="routing_interval_opens_first",
-                violation_error_message=_("An interval must open before it closes."),
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
 
 
 class Holiday(models.Model):
-    """A day the calendar is closed, or open only between the given times."""
+    """A day the calendar is closed (no times), or open only between the given times (a reduced
+    day, or a special working day such as a weekend make-up day)."""
 
     calendar = models.ForeignKey(
         BusinessHours,
@@ -193,13 +205,13 @@ class Holiday(models.Model):
         related_name="holidays",
     )
     date = models.DateField(_("date"))
-    name = models.CharField(_("name"), max_length=100)
-    opens = models.TimeField(_("opens"), null=True, blank=True)
-    closes = models.TimeField(_("closes"), null=True, blank=True)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    opens = models.TimeField(_("opens"), null=True, blank=True, help_text=_("Empty for a holiday."))
+    closes = models.TimeField(_("closes"), null=True, blank=True, help_text=CLOSES_HELP)
 
     class Meta:
-        verbose_name = _("holiday")
-        verbose_name_plural = _("holidays")
+        verbose_name = _("holiday or special day")
+        verbose_name_plural = _("holidays and special days")
         ordering = ["date"]
         constraints = [
             models.UniqueConstraint(
@@ -208,17 +220,15 @@ class Holiday(models.Model):
                 violation_error_message=_("This calendar already has a holiday on that date."),
             ),
             models.CheckConstraint(
-                condition=(Q(opens__isnull=True) & Q(closes__isnull=True))
-                | Q(opens__lt=models.F("closes")),
-                name="routing_holiday_hours",
-                violation_error_message=_(
-                    "Leave both times empty (closed all day) or open before closing."
-                ),
+                condition=Q(opens__isnull=True, closes__isnull=True)
+                | Q(opens__isnull=False, closes__isnull=False),
+                name="routing_holiday_both_times_or_none",
+                violation_error_message=_("Leave both times empty (closed all day) or give both."),
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.date} {self.name}"
+        return f"{self.date} {self.name}".strip()
 
 
 class Strategy(models.TextChoices):

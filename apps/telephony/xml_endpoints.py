@@ -3,9 +3,9 @@
 FreeSWITCH POSTs ``application/x-www-form-urlencoded`` fields (``section``, ``tag_name``,
 ``key_name``, ``key_value``, then the event-style headers; the directory adds ``user``,
 ``domain``, ``action=sip_auth`` ..., the dialplan the whole channel), see
-shared/fixtures/esl/g_xml_curl.md. Requests must come from FREESWITCH_XML_ALLOWED_IPS with the
-basic-auth credentials FREESWITCH_XML_USERNAME / FREESWITCH_XML_PASSWORD; anything we do not
-serve gets FreeSWITCH's "result not found" document, which makes it fall back to its static XML.
+shared/fixtures/esl/g_xml_curl.md. Requests must pass ``freeswitch_only`` (allowed address and
+basic-auth credentials, apps/telephony/freeswitch_auth.py); anything we do not serve gets
+FreeSWITCH's "result not found" document, which makes it fall back to its static XML.
 
 Secrets: the directory answer carries the agent's SIP password (FreeSWITCH verifies digests
 with it); neither request fields nor answers are ever logged.
@@ -13,10 +13,6 @@ with it); neither request fields nor answers are ever logged.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
-import ipaddress
 import logging
 import re
 from collections.abc import Mapping
@@ -29,6 +25,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.models import Agent
 from apps.telephony.dialplan import EntryPoint, default_queue, entry_point_for
+from apps.telephony.freeswitch_auth import freeswitch_only
 
 logger = logging.getLogger(__name__)
 
@@ -58,57 +55,6 @@ def _xml_response(body: str, status: int = 200) -> HttpResponse:
 def not_found() -> HttpResponse:
     """Return FreeSWITCH's "result not found" document."""
     return _xml_response(NOT_FOUND_DOCUMENT)
-
-
-def _address_allowed(address: str | None) -> bool:
-    if not address:
-        return False
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    mapped = getattr(ip, "ipv4_mapped", None)
-    if mapped is not None:
-        ip = mapped
-    for entry in settings.FREESWITCH_XML_ALLOWED_IPS:
-        try:
-            if ip in ipaddress.ip_network(entry, strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
-
-
-def _credentials_valid(request: HttpRequest) -> bool:
-    scheme, _, encoded = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme.lower() != "basic" or not encoded:
-        return False
-    try:
-        username, separator, password = (
-            base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
-        )
-    except (binascii.Error, UnicodeDecodeError):
-        return False
-    expected_user = str(settings.FREESWITCH_XML_USERNAME or "")
-    expected_password = str(settings.FREESWITCH_XML_PASSWORD or "")
-    # Both compared in constant time, always, so timing does not tell which one was wrong.
-    user_ok = hmac.compare_digest(username.encode(), expected_user.encode())
-    password_ok = hmac.compare_digest(password.encode(), expected_password.encode())
-    return bool(separator) and user_ok and password_ok and bool(expected_password)
-
-
-def _refusal(request: HttpRequest) -> HttpResponse | None:
-    # REMOTE_ADDR only: FreeSWITCH connects directly; a forwarded-for header could be forged.
-    address = request.META.get("REMOTE_ADDR")
-    if not _address_allowed(address):
-        logger.warning("xml_curl request refused: address %s not allowed", address)
-        return HttpResponse("forbidden", status=403, content_type="text/plain")
-    if not _credentials_valid(request):
-        logger.warning("xml_curl request refused: bad credentials from %s", address)
-        response = HttpResponse("unauthorized", status=401, content_type="text/plain")
-        response["WWW-Authenticate"] = 'Basic realm="freeswitch-xml"'
-        return response
-    return None
 
 
 # ------------------------------------------------------------------------------- directory
@@ -168,11 +114,9 @@ def _directory(fields: Mapping[str, str]) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
+@freeswitch_only
 def directory(request: HttpRequest) -> HttpResponse:
     """Answer mod_xml_curl's directory lookups (user_exists, user_data, SIP digest auth)."""
-    refusal = _refusal(request)
-    if refusal is not None:
-        return refusal
     if request.POST.get("section") != "directory":
         return not_found()
     return _directory(request.POST)
@@ -233,11 +177,9 @@ def _dialplan(fields: Mapping[str, str]) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
+@freeswitch_only
 def dialplan(request: HttpRequest) -> HttpResponse:
     """Answer mod_xml_curl's dialplan lookups: a DID -> its entry point."""
-    refusal = _refusal(request)
-    if refusal is not None:
-        return refusal
     if request.POST.get("section") != "dialplan":
         return not_found()
     return _dialplan(request.POST)

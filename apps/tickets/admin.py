@@ -10,36 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.errors import DomainError
 from apps.tickets import services, workflow
 from apps.tickets.models import (
-    BusinessCalendar,
     Department,
     SLAPolicy,
     SLATarget,
-    SpecialDay,
     Ticket,
     TicketAttachment,
     TicketCall,
     TicketCategory,
     TicketComment,
     TicketEvent,
-    WeeklyHours,
 )
-
-
-class WeeklyHoursInline(admin.TabularInline):
-    model = WeeklyHours
-    extra = 0
-
-
-class SpecialDayInline(admin.TabularInline):
-    model = SpecialDay
-    extra = 0
-
-
-@admin.register(BusinessCalendar)
-class BusinessCalendarAdmin(admin.ModelAdmin):
-    list_display = ("name", "timezone")
-    search_fields = ("name",)
-    inlines = [WeeklyHoursInline, SpecialDayInline]
 
 
 class SLATargetInline(admin.TabularInline):
@@ -53,6 +33,8 @@ class SLAPolicyAdmin(admin.ModelAdmin):
     list_filter = ("is_default", "calendar")
     search_fields = ("name",)
     inlines = [SLATargetInline]
+    # The calendar is routing's BusinessHours, edited in its own admin.
+    autocomplete_fields = ("calendar",)
 
 
 @admin.register(Department)

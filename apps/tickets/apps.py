@@ -25,9 +25,6 @@ class TicketsConfig(AppConfig):
             m2m_fields={"watchers"},
         )
         for model in (
-            models.BusinessCalendar,
-            models.WeeklyHours,
-            models.SpecialDay,
             models.SLAPolicy,
             models.SLATarget,
             models.Department,

@@ -9,17 +9,9 @@ from django.db import transaction
 
 from apps.accounts.models import Team, User
 from apps.customers.models import Customer
+from apps.routing.models import BusinessHours, BusinessHoursInterval, Holiday
 from apps.tickets import services
-from apps.tickets.models import (
-    BusinessCalendar,
-    Department,
-    SLAPolicy,
-    SLATarget,
-    SpecialDay,
-    Ticket,
-    TicketCategory,
-    WeeklyHours,
-)
+from apps.tickets.models import Department, SLAPolicy, SLATarget, Ticket, TicketCategory
 
 # Mainland China 2026 public holidays and make-up working days, as announced for the demo year.
 HOLIDAYS_2026 = {
@@ -78,27 +70,26 @@ TICKETS = [  # customer external id, subject, category, priority, assignee, acti
 ]
 
 
-def _calendar() -> BusinessCalendar:
-    calendar, created = BusinessCalendar.objects.get_or_create(
+def _calendar() -> BusinessHours:
+    calendar, created = BusinessHours.objects.get_or_create(
         name="Shanghai office", defaults={"timezone": "Asia/Shanghai"}
     )
     if created:
-        WeeklyHours.objects.bulk_create(
-            WeeklyHours(calendar=calendar, weekday=day, opens_at=dt.time(9), closes_at=dt.time(18))
+        BusinessHoursInterval.objects.bulk_create(
+            BusinessHoursInterval(
+                calendar=calendar, weekday=day, opens=dt.time(9), closes=dt.time(18)
+            )
             for day in range(5)
         )
-        SpecialDay.objects.bulk_create(
-            [
-                SpecialDay(calendar=calendar, date=day, name=name)
-                for day, name in HOLIDAYS_2026.items()
-            ]
+        Holiday.objects.bulk_create(
+            [Holiday(calendar=calendar, date=day, name=name) for day, name in HOLIDAYS_2026.items()]
             + [
-                SpecialDay(
+                Holiday(
                     calendar=calendar,
                     date=day,
                     name="调休上班",
-                    opens_at=dt.time(9),
-                    closes_at=dt.time(18),
+                    opens=dt.time(9),
+                    closes=dt.time(18),
                 )
                 for day in MAKE_UP_DAYS_2026
             ]

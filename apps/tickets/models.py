@@ -2,132 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-import zoneinfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import TimeStampedModel
-from apps.tickets.business_hours import Schedule
-
-
-def _validate_timezone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
-        raise ValidationError(_("Unknown time zone."))
-
-
-class BusinessCalendar(TimeStampedModel):
-    """When the contact center counts SLA time: weekly hours, holidays and special working days."""
-
-    name = models.CharField(_("name"), max_length=100, unique=True)
-    timezone = models.CharField(
-        _("time zone"), max_length=64, default="Asia/Shanghai", validators=[_validate_timezone]
-    )
-
-    class Meta:
-        verbose_name = _("business calendar")
-        verbose_name_plural = _("business calendars")
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def schedule(self) -> Schedule:
-        """Return the calendar as a Schedule (uses prefetched hours and days when present)."""
-        cached = getattr(self, "_schedule", None)
-        if cached is not None:
-            return cached
-        weekly: dict[int, list[tuple[dt.time, dt.time]]] = {}
-        for hours in self.weekly_hours.all():
-            weekly.setdefault(hours.weekday, []).append((hours.opens_at, hours.closes_at))
-        special: dict[dt.date, tuple[tuple[dt.time, dt.time], ...]] = {}
-        for day in self.special_days.all():
-            if day.opens_at is not None and day.closes_at is not None:
-                special[day.date] = ((day.opens_at, day.closes_at),)
-            else:
-                special[day.date] = ()
-        self._schedule = Schedule(
-            tz=zoneinfo.ZoneInfo(self.timezone),
-            weekly={weekday: tuple(spans) for weekday, spans in weekly.items()},
-            special=special,
-        )
-        return self._schedule
-
-
-class Weekday(models.IntegerChoices):
-    MONDAY = 0, _("Monday")
-    TUESDAY = 1, _("Tuesday")
-    WEDNESDAY = 2, _("Wednesday")
-    THURSDAY = 3, _("Thursday")
-    FRIDAY = 4, _("Friday")
-    SATURDAY = 5, _("Saturday")
-    SUNDAY = 6, _("Sunday")
-
-
-class WeeklyHours(models.Model):
-    calendar = models.ForeignKey(
-        BusinessCalendar,
-        verbose_name=_("calendar"),
-        on_delete=models.CASCADE,
-        related_name="weekly_hours",
-    )
-    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
-    opens_at = models.TimeField(_("opens at"))
-    closes_at = models.TimeField(_("closes at"), help_text=_("00:00 means midnight."))
-
-    class Meta:
-        verbose_name = _("opening hours")
-        verbose_name_plural = _("opening hours")
-        ordering = ["weekday", "opens_at"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(closes_at__gt=models.F("opens_at")) | Q(closes_at=dt.time(0)),
-                name="tickets_weeklyhours_closes_after_opening",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
-
-
-class SpecialDay(models.Model):
-    """A public holiday (no hours) or a special working day such as a weekend make-up day."""
-
-    calendar = models.ForeignKey(
-        BusinessCalendar,
-        verbose_name=_("calendar"),
-        on_delete=models.CASCADE,
-        related_name="special_days",
-    )
-    date = models.DateField(_("date"))
-    name = models.CharField(_("name"), max_length=100, blank=True)
-    opens_at = models.TimeField(
-        _("opens at"), null=True, blank=True, help_text=_("Empty for a holiday.")
-    )
-    closes_at = models.TimeField(
-        _("closes at"), null=True, blank=True, help_text=_("00:00 means midnight.")
-    )
-
-    class Meta:
-        verbose_name = _("holiday or special day")
-        verbose_name_plural = _("holidays and special days")
-        ordering = ["date"]
-        constraints = [
-            models.UniqueConstraint(fields=["calendar", "date"], name="tickets_specialday_unique"),
-            models.CheckConstraint(
-                condition=Q(opens_at__isnull=True, closes_at__isnull=True)
-                | Q(opens_at__isnull=False, closes_at__isnull=False),
-                name="tickets_specialday_both_times_or_none",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.date} {self.name}"
 
 
 class Priority(models.TextChoices):
@@ -141,8 +23,12 @@ class SLAPolicy(TimeStampedModel):
     """Response and resolution targets per priority, counted on a business calendar."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
+    # The suite's one calendar model: the same business hours the queues open by.
     calendar = models.ForeignKey(
-        BusinessCalendar, verbose_name=_("business calendar"), on_delete=models.PROTECT
+        "routing.BusinessHours",
+        verbose_name=_("business calendar"),
+        on_delete=models.PROTECT,
+        related_name="sla_policies",
     )
     warning_percent = models.PositiveSmallIntegerField(
         _("warning at remaining %"),

@@ -64,7 +64,7 @@ def ticket_list(*, actor: Any) -> QuerySet[Ticket]:
             Prefetch(
                 "sla_policy",
                 queryset=SLAPolicy.objects.select_related("calendar").prefetch_related(
-                    "calendar__weekly_hours", "calendar__special_days", "targets"
+                    "calendar__intervals", "calendar__holidays", "targets"
                 ),
             ),
         )

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from apps.tickets.business_hours import NoBusinessHours, Schedule
+from apps.core.business_hours import NoBusinessHours, Schedule
 from apps.tickets.models import ACTIVE_STATUSES, SLAPolicy, SLATarget, Status, Ticket
 
 logger = logging.getLogger(__name__)

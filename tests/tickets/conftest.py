@@ -14,15 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from apps.tickets.models import (
-    BusinessCalendar,
-    Department,
-    SLAPolicy,
-    SLATarget,
-    SpecialDay,
-    TicketCategory,
-    WeeklyHours,
-)
+from apps.routing.models import BusinessHours, BusinessHoursInterval, Holiday
+from apps.tickets.models import Department, SLAPolicy, SLATarget, TicketCategory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -52,22 +45,22 @@ def clock(monkeypatch) -> Clock:
 
 
 @pytest.fixture
-def calendar(db) -> BusinessCalendar:
-    calendar = BusinessCalendar.objects.create(name="Shanghai office", timezone="Asia/Shanghai")
-    WeeklyHours.objects.bulk_create(
-        WeeklyHours(calendar=calendar, weekday=weekday, opens_at=opens, closes_at=closes)
+def calendar(db) -> BusinessHours:
+    calendar = BusinessHours.objects.create(name="Shanghai office", timezone="Asia/Shanghai")
+    BusinessHoursInterval.objects.bulk_create(
+        BusinessHoursInterval(calendar=calendar, weekday=weekday, opens=opens, closes=closes)
         for weekday in range(5)
         for opens, closes in ((dt.time(9), dt.time(12)), (dt.time(13), dt.time(18)))
     )
-    SpecialDay.objects.bulk_create(
+    Holiday.objects.bulk_create(
         [
-            SpecialDay(calendar=calendar, date=dt.date(2026, 4, 6), name="清明节"),
-            SpecialDay(
+            Holiday(calendar=calendar, date=dt.date(2026, 4, 6), name="清明节"),
+            Holiday(
                 calendar=calendar,
                 date=dt.date(2026, 4, 11),
                 name="调休上班",
-                opens_at=dt.time(9),
-                closes_at=dt.time(18),
+                opens=dt.time(9),
+                closes=dt.time(18),
             ),
         ]
     )

@@ -14,9 +14,25 @@ def admin_client(client, cast):
 
 
 def test_every_ticket_admin_page_loads(admin_client, departments, category):
-    for model in ("ticket", "department", "ticketcategory", "slapolicy", "businesscalendar"):
+    for model in ("ticket", "department", "ticketcategory", "slapolicy"):
         assert admin_client.get(f"/admin/tickets/{model}/").status_code == 200
         assert admin_client.get(f"/admin/tickets/{model}/add/").status_code == 200
+
+
+def test_an_sla_policy_counts_on_the_shared_business_hours(admin_client, calendar):
+    # The SLA calendar is routing's BusinessHours: the policy form picks it by autocomplete.
+    response = admin_client.get(
+        "/admin/autocomplete/",
+        {
+            "app_label": "tickets",
+            "model_name": "slapolicy",
+            "field_name": "calendar",
+            "term": "Shang",
+        },
+    )
+
+    assert response.status_code == 200
+    assert [row["text"] for row in response.json()["results"]] == ["Shanghai office"]
 
 
 def test_a_ticket_created_in_the_admin_gets_its_sla_and_history(admin_client, cast, policy):

@@ -4,6 +4,7 @@ beat sweep (each announcement once)."""
 import pytest
 
 from apps.core.realtime import agent_group, team_group
+from apps.routing.calendar import calendar_is_open
 from apps.tickets.models import TicketComment, TicketEvent
 from apps.tickets.services import (
     ticket_comment_add,
@@ -275,10 +276,23 @@ def test_the_overdue_filter(cast, client_as, policy, clock):
 
 
 def test_a_calendar_without_open_hours_leaves_the_ticket_without_deadlines(cast, policy, clock):
-    policy.calendar.weekly_hours.all().delete()
-    policy.calendar.special_days.all().delete()
+    policy.calendar.intervals.all().delete()
+    policy.calendar.holidays.all().delete()
 
     ticket = _ticket(cast)
 
     assert (ticket.first_response_due_at, ticket.resolution_due_at) == (None, None)
     assert tickets_sla_sweep() == 0
+
+
+def test_queues_and_sla_clocks_read_the_same_calendar(cast, policy, clock):
+    # One BusinessHours record: a queue on it is open exactly while the SLA clock runs.
+    make_up_saturday = local(2026, 4, 11, 10, 0)
+    qingming_monday = local(2026, 4, 6, 10, 0)
+    clock.set(make_up_saturday)
+
+    ticket = _ticket(cast, priority="urgent")
+
+    assert calendar_is_open(policy.calendar, make_up_saturday) is True
+    assert calendar_is_open(policy.calendar, qingming_monday) is False
+    assert ticket.first_response_due_at == local(2026, 4, 11, 10, 15)
