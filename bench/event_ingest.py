@@ -319,6 +319,8 @@ def drive(options: argparse.Namespace) -> None:
         import pstats
 
         profiler.disable()
+        if options.profile_file:
+            profiler.dump_stats(options.profile_file)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
     ingest.stop()
     child.stdin.write("stop\n")
@@ -346,6 +348,7 @@ def main() -> None:
         help="no agent records: legs map to no agent, nothing is pushed to browsers",
     )
     parser.add_argument("--profile", action="store_true", help="print where this process spent")
+    parser.add_argument("--profile-file", help="with --profile: also save the pstats data here")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.serve:

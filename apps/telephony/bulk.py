@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
+import psycopg
 from django.db import connection, models
 
 
@@ -50,9 +51,14 @@ def _set_auto_timestamps(
 
 
 def _raw_cursor() -> Any:
-    """Return a server-side-binding psycopg cursor on Django's connection (same transaction)."""
+    """Return a server-side-binding psycopg cursor on Django's connection (same transaction).
+
+    Django opens its connections with psycopg's ``ClientCursor`` (parameters merged into the
+    SQL text in Python, arrays quoted element by element); a plain ``psycopg.Cursor`` sends the
+    arrays as parameters, dumped by psycopg's C adapters.
+    """
     connection.ensure_connection()
-    return connection.connection.cursor()
+    return psycopg.Cursor(connection.connection)
 
 
 def _unnest(fields: Sequence[models.Field]) -> str:

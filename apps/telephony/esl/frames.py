@@ -41,6 +41,12 @@ _NAME_RE = re.compile(r"[!-9;-~]+")
 _SEPARATOR = repeat(": ")
 _ONCE = repeat(1)
 _MAX_LENGTH_DIGITS = 12
+# Event frames repeat a handful of short outer blocks ("Content-Length: N\nContent-Type:
+# text/event-plain"), so parsed short blocks are memoised; long ones (replies with a Job-UUID)
+# are parsed every time. The cache is cleared when full, which bounds it on any stream.
+_SHORT_BLOCK = 64
+_BLOCK_CACHE_SIZE = 4096
+_block_cache: dict[bytes, dict[str, str]] = {}
 
 
 class Frame:
@@ -87,6 +93,18 @@ def parse_header_block(block: bytes) -> dict[str, str]:
     if "" in headers or not _NAME_RE.fullmatch("".join(headers)):
         return _parse_header_lines(block)
     return headers
+
+
+def _outer_headers(block: bytes) -> dict[str, str]:
+    if len(block) > _SHORT_BLOCK:
+        return parse_header_block(block)
+    headers = _block_cache.get(block)
+    if headers is None:
+        headers = parse_header_block(block)
+        if len(_block_cache) >= _BLOCK_CACHE_SIZE:
+            _block_cache.clear()
+        _block_cache[block] = headers
+    return headers.copy()  # callers own their frame's headers
 
 
 def _parse_header_lines(block: bytes) -> dict[str, str]:
@@ -208,7 +226,7 @@ class FrameParser:
                         break
                     if end - start > max_header_size:
                         raise ProtocolError(f"header block exceeds {max_header_size} bytes")
-                    headers = parse_header_block(bytes(view[start:end]))
+                    headers = _outer_headers(bytes(view[start:end]))
                     start = scan_from = end + 2
                     length_text = headers.get("Content-Length")
                     if length_text is None:

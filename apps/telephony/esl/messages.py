@@ -16,13 +16,15 @@ decoder, so plain and json subscribers see the same values (``Event-Name: PRIVAT
 the later sequence).
 
 Speed: events are decoded on the socket reader's path, so the plain decoder avoids per-header
-Python work. In a plain event header block no raw ``": "`` occurs inside values (FreeSWITCH
-url-encodes spaces and colons), so every ``": "`` is a name separator and every ``"\\n"`` a line
-separator. Both become NUL (a C string value cannot contain NUL, so no decoded value can produce
-one), the ``%XX`` escapes are decoded in one C call (``codecs.escape_decode`` after turning ``%``
-into ``\\x``), and a single ``split`` yields alternating names and values. Line structure is fixed
-before decoding, exactly as with a line-by-line decoder. If the block breaks those assumptions
-(a part count that does not match the line count, a malformed escape) the decoder falls back to
+Python work. FreeSWITCH url-encodes every value of a plain event (``switch_url_encode`` escapes
+space, ``:``, ``%``, ``\\``, quotes and control characters), so in a well-formed block the only raw
+``:`` and space are the ``": "`` after each name and every ``"\n"`` ends a line. One
+``bytes.translate`` turns ``:`` and ``"\n"`` into NUL and deletes the spaces (NUL cannot occur in a
+value: FreeSWITCH values are C strings), the ``%XX`` escapes are decoded in one C call
+(``codecs.escape_decode`` after turning ``%`` into ``\\x``), and a single ``split`` yields
+alternating names and values. Line structure is fixed before decoding, exactly as with a
+line-by-line decoder. The counts prove the shape: one deleted space per line, and two parts per
+line; a block that breaks them (a raw space or colon in a value, a malformed escape) is decoded by
 the straightforward line-by-line path, which gives the same result for well-formed input.
 """
 
@@ -34,6 +36,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 from xml.etree import ElementTree
+
+import orjson
 
 from .errors import MessageDecodeError
 from .frames import Frame
@@ -56,6 +60,11 @@ __all__ = [
 ]
 
 _escape_decode = codecs.escape_decode  # type: ignore[attr-defined]
+
+# ":" and "\n" become NUL in one pass (see the module docstring).
+_SEPARATORS_TO_NUL = bytes.maketrans(b":\n", b"\0\0")
+
+_STRING_TYPE = frozenset({str})
 
 ARRAY_PREFIX = "ARRAY::"
 ARRAY_SEPARATOR = "|:"
@@ -299,12 +308,13 @@ def decode_plain_headers(block: bytes) -> dict[str, str]:
 def _decode_terminated_block(data: bytes) -> dict[str, str] | None:
     """Decode ``block + b"\\n\\n"`` in bulk, or return ``None`` if the block is irregular.
 
-    Regular means: every line holds exactly one ``": "``, which is what FreeSWITCH's plain
-    serializer produces (it url-encodes spaces and colons in values). Every ``": "`` and every
-    ``"\\n"`` becomes NUL, so names and values alternate in a single split.
+    Regular means: every line is ``name: value`` with exactly one raw colon and one raw space,
+    which is what FreeSWITCH's plain serializer produces.
     """
     lines = data.count(b"\n") - 1
-    joined = data.replace(b": ", b"\0").replace(b"\n", b"\0")
+    joined = data.translate(_SEPARATORS_TO_NUL, b" ")
+    if len(data) - len(joined) != lines:  # not exactly one space per line
+        return None
     if b"%" in joined:
         if b"\\" in joined:
             joined = joined.replace(b"\\", b"\\\\")
@@ -363,15 +373,22 @@ def _json_value(value: object) -> str:
 def parse_json_event(data: bytes) -> Event:
     """Decode the body of a ``text/event-json`` frame (``_body`` becomes ``Event.body``)."""
     try:
-        obj = json.loads(data)
-    except ValueError as exc:
-        raise MessageDecodeError(f"invalid JSON event: {exc}") from exc
+        # orjson: events carry every channel variable (5-8 KB) and it decodes them about three
+        # times as fast as json.loads, on the reader's path.
+        obj = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        try:  # the standard decoder's message says where the document is broken
+            obj = json.loads(data)
+        except ValueError as exc:
+            raise MessageDecodeError(f"invalid JSON event: {exc}") from exc
     if not isinstance(obj, dict):
         raise MessageDecodeError("JSON event is not an object")
     body = obj.pop("_body", None)
-    for key, value in obj.items():
-        if value.__class__ is not str:
-            obj[key] = _json_value(value)
+    # FreeSWITCH sends strings, and lists for ARRAY headers; render anything else as text.
+    if set(map(type, obj.values())) - _STRING_TYPE:
+        for key, value in obj.items():
+            if value.__class__ is not str:
+                obj[key] = _json_value(value)
     return Event(obj, None if body is None else _json_value(body), "json")
 
 
