@@ -1,5 +1,5 @@
-"""Designing flows in the admin: flows, versions and their nodes, prompts, numbers, schedules,
-the flow tester, and where callers give up."""
+"""Designing flows in the admin: flows, versions and their nodes, prompts, numbers, the flow
+tester, and where callers give up. Business-hours nodes use routing's Business hours calendars."""
 
 from __future__ import annotations
 
@@ -28,16 +28,13 @@ from apps.ivr.models import (
     Flow,
     FlowNode,
     FlowVersion,
-    Holiday,
     InboundNumber,
     IvrPath,
     IvrStep,
     Prompt,
     PromptVariant,
-    Schedule,
     Voicemail,
 )
-from apps.ivr.schedules import weekly_hours_errors
 from apps.ivr.selectors import ivr_abandon_points
 from apps.ivr.tester import flow_test_run, parse_keys
 
@@ -46,8 +43,9 @@ NODE_HELP = gettext_lazy(
     "invalid_prompt, timeout_prompt, timeout_ms, retries · play: prompt, next · collect: "
     "prompt, variable, min_length, max_length, pattern, next, on_failure, sensitive · "
     "lookup_customer: next_found, next_not_found · lookup_http: url, timeout_ms, assign "
-    "{attribute: json.path}, next, on_failure · hours: schedule, next_open, next_closed, "
-    "next_holiday · language: prompt, options {key: language}, next · set: priority, skills, "
+    "{attribute: json.path}, next, on_failure · hours: schedule (the name of a business hours "
+    "calendar), next_open, next_closed, next_holiday · language: prompt, options {key: "
+    "language}, next · set: priority, skills, "
     "tier, next · queue: queue, prompt, priority, skills · callback: queue, prompt, next · "
     "voicemail: prompt, queue, max_seconds, next · transfer: number, prompt, on_failure · "
     "hangup: prompt, cause · speech: prompt, intents {name: {keywords, next}}, options, "
@@ -396,7 +394,7 @@ class PromptAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra)
 
 
-# ---------------------------------------------------------------- numbers and schedules
+# ---------------------------------------------------------------- numbers
 
 
 @admin.register(InboundNumber)
@@ -408,41 +406,6 @@ class InboundNumberAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: InboundNumber, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         live_versions_forget()  # this process at once; others within IVR_DID_CACHE_SECONDS
-
-
-class HolidayInline(admin.TabularInline):
-    model = Holiday
-    extra = 1
-
-
-class ScheduleForm(forms.ModelForm):
-    class Meta:
-        model = Schedule
-        fields = ("name", "timezone", "weekly_hours")
-
-    def clean_weekly_hours(self) -> dict:
-        weekly = self.cleaned_data["weekly_hours"] or {}
-        errors = weekly_hours_errors(weekly)
-        if errors:
-            raise ValidationError(errors)
-        return weekly
-
-    def clean_timezone(self) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        name = self.cleaned_data["timezone"]
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValidationError(_("Unknown time zone.")) from exc
-        return name
-
-
-@admin.register(Schedule)
-class ScheduleAdmin(admin.ModelAdmin):
-    form = ScheduleForm
-    list_display = ("name", "timezone")
-    inlines = [HolidayInline]
 
 
 # ---------------------------------------------------------------- what callers did

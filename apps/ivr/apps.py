@@ -14,11 +14,9 @@ class IvrConfig(AppConfig):
             Flow,
             FlowNode,
             FlowVersion,
-            Holiday,
             InboundNumber,
             Prompt,
             PromptVariant,
-            Schedule,
         )
 
         # Paths and steps are high-volume call records, not configuration: not audited.
@@ -29,8 +27,6 @@ class IvrConfig(AppConfig):
             Prompt,
             PromptVariant,
             InboundNumber,
-            Schedule,
-            Holiday,
             CallbackRequest,
         ):
             register_audited(model)

@@ -1,5 +1,8 @@
 """What the IVR asks of other apps and of the outside world; every other app is optional.
 
+(Business-hours nodes are the exception: they read routing's calendars, the suite's one calendar,
+directly in apps.ivr.schedules.)
+
 Other apps are imported lazily and their absence degrades gracefully: no customers app means the
 caller is never found, no routing app means queue slugs are not checked, no telephony command
 service means a transfer falls back to the flow's failure branch.

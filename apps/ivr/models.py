@@ -1,4 +1,6 @@
-"""IVR flows, versions and nodes, prompts, inbound numbers, schedules, and the paths callers took.
+"""IVR flows, versions and nodes, prompts, inbound numbers, and the paths callers took.
+
+Business-hours nodes name a routing.BusinessHours calendar (the suite's one calendar).
 
 A flow's graph lives in FlowNode rows of one FlowVersion. A version is a draft until published;
 published versions never change again, so a call in progress keeps running the version its signed
@@ -253,49 +255,6 @@ class PromptVariant(models.Model):
     @property
     def has_audio(self) -> bool:
         return bool(self.audio_8k) and bool(self.audio_16k)
-
-
-class Schedule(TimeStampedModel):
-    """Weekly opening hours in a time zone, with holidays; used by business-hours nodes."""
-
-    name = models.SlugField(_("name"), max_length=60, unique=True)
-    timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
-    weekly_hours = models.JSONField(
-        _("weekly hours"),
-        default=dict,
-        blank=True,
-        help_text=_(
-            'Opening intervals per weekday, e.g. {"mon": [["09:00", "18:00"]], "sat": '
-            '[["10:00", "14:00"]]}. A missing day is closed.'
-        ),
-    )
-
-    class Meta:
-        verbose_name = _("business hours schedule")
-        verbose_name_plural = _("business hours schedules")
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Holiday(models.Model):
-    schedule = models.ForeignKey(
-        Schedule, verbose_name=_("schedule"), on_delete=models.CASCADE, related_name="holidays"
-    )
-    date = models.DateField(_("date"))
-    name = models.CharField(_("name"), max_length=100, blank=True)
-
-    class Meta:
-        verbose_name = _("holiday")
-        verbose_name_plural = _("holidays")
-        ordering = ["date"]
-        constraints = [
-            models.UniqueConstraint(fields=["schedule", "date"], name="ivr_holiday_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.date} {self.name}".strip()
 
 
 class InboundNumber(TimeStampedModel):

@@ -28,9 +28,9 @@ from apps.ivr.models import (
     IvrStep,
     Prompt,
     PromptVariant,
-    Schedule,
     Voicemail,
 )
+from apps.ivr.schedules import calendar_names
 
 logger = logging.getLogger(__name__)
 MAX_VOICEMAIL_BYTES = 20 * 1024 * 1024
@@ -64,7 +64,7 @@ def validation_context(graph: Graph) -> ValidationContext:
     return ValidationContext(
         languages=graph.languages,
         prompts=prompts,
-        schedules=set(Schedule.objects.values_list("name", flat=True)),
+        schedules=calendar_names(),
         queues=integrations.queue_slugs(),
         depth_limit=int(ivr_setting("IVR_MENU_DEPTH_LIMIT")),
     )

@@ -12,11 +12,12 @@ from django.utils import timezone
 from apps.ivr import demo
 from apps.ivr.dialplan import httapi_entry_for_did
 from apps.ivr.fs_emulator import short_wav
-from apps.ivr.models import Holiday, IvrPath, IvrStep, Prompt, PromptVariant, Schedule
+from apps.ivr.models import IvrPath, IvrStep, Prompt, PromptVariant
 from apps.ivr.prompts import prompt_url, prompts_resolve
 from apps.ivr.selectors import ivr_path_summary
 from apps.ivr.services import prompt_variant_render
 from apps.ivr.tester import flow_test_run
+from apps.routing.models import BusinessHours
 from tests.ivr.conftest import DID, MENU_FLOW, auth_header, call, make_flow, parse, work_tags
 
 pytestmark = pytest.mark.django_db
@@ -199,15 +200,11 @@ HOURS_FLOW = {
     ],
 )
 def test_business_hours_and_holidays_in_the_schedule_time_zone(when, expected):
-    schedule = Schedule.objects.create(
-        name="office",
-        timezone="Asia/Shanghai",
-        weekly_hours={
-            day: [["09:00", "12:00"], ["13:00", "18:00"]]
-            for day in ("mon", "tue", "wed", "thu", "fri")
-        },
-    )
-    Holiday.objects.create(schedule=schedule, date=dt.date(2027, 1, 1), name="New Year")
+    calendar = BusinessHours.objects.create(name="office", timezone="Asia/Shanghai")
+    for weekday in range(5):
+        calendar.intervals.create(weekday=weekday, opens=dt.time(9), closes=dt.time(12))
+        calendar.intervals.create(weekday=weekday, opens=dt.time(13), closes=dt.time(18))
+    calendar.holidays.create(date=dt.date(2027, 1, 1), name="New Year")
     flow = make_flow(HOURS_FLOW)
 
     run = flow_test_run(

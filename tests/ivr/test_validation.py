@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from apps.ivr import services
-from apps.ivr.models import FlowVersion, Prompt, PromptVariant, Schedule
+from apps.ivr.models import FlowVersion, Prompt, PromptVariant
+from apps.routing.models import BusinessHours
 from tests.ivr.conftest import MENU_FLOW, make_flow
 
 pytestmark = pytest.mark.django_db
@@ -114,7 +115,7 @@ def test_menus_deeper_than_the_limit_are_refused(settings):
 
 
 def test_unknown_queues_schedules_and_bad_settings_are_named():
-    Schedule.objects.create(name="office")
+    BusinessHours.objects.create(name="office")
     nodes = {
         "start": (
             "hours",
