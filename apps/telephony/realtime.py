@@ -28,6 +28,8 @@ from gevent.threadpool import ThreadPool
 logger = logging.getLogger(__name__)
 
 Push = tuple[str, str, dict[str, Any]]
+# Group sends per pipelined round trip (channel layers with ``group_send_many``).
+PIPELINE_CHUNK = 200
 
 
 @dataclass
@@ -120,22 +122,46 @@ class PushSender:
         self._loop.run_until_complete(self._send(layer, batch))
 
     async def _send(self, layer: Any, batch: list[tuple[float, Push]]) -> None:
+        if hasattr(layer, "group_send_many"):
+            await self._send_pipelined(layer, batch)
+            return
         semaphore = asyncio.Semaphore(self.concurrency)
-        stats = self.stats
 
         async def send(queued_at: float, push: Push) -> None:
             group, message_type, payload = push
             async with semaphore:
                 try:
-                    await layer.group_send(
-                        group, {"type": "broadcast", "message": {"type": message_type, **payload}}
-                    )
+                    await layer.group_send(group, _broadcast(message_type, payload))
                 except Exception as error:  # noqa: BLE001  (best effort, counted)
-                    stats.failed += 1
+                    self.stats.failed += 1
                     logger.warning("realtime push to %s failed: %s", group, error)
                     return
-            stats.sent += 1
-            if len(stats.lags) < stats.max_lag_samples:
-                stats.lags.append(time.monotonic() - queued_at)
+            self._sent([queued_at])
 
         await asyncio.gather(*(send(queued_at, push) for queued_at, push in batch))
+
+    async def _send_pipelined(self, layer: Any, batch: list[tuple[float, Push]]) -> None:
+        """Send the batch in order, a chunk per pipelined ``group_send_many``."""
+        for start in range(0, len(batch), PIPELINE_CHUNK):
+            chunk = batch[start : start + PIPELINE_CHUNK]
+            try:
+                await layer.group_send_many(
+                    [(group, _broadcast(kind, payload)) for _, (group, kind, payload) in chunk]
+                )
+            except Exception as error:  # noqa: BLE001  (best effort, counted)
+                self.stats.failed += len(chunk)
+                logger.warning("realtime pushes (%d) failed: %s", len(chunk), error)
+                continue
+            self._sent([queued_at for queued_at, _ in chunk])
+
+    def _sent(self, queued_at: list[float]) -> None:
+        stats = self.stats
+        stats.sent += len(queued_at)
+        now = time.monotonic()
+        room = stats.max_lag_samples - len(stats.lags)
+        if room > 0:
+            stats.lags.extend(now - moment for moment in queued_at[:room])
+
+
+def _broadcast(message_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "broadcast", "message": {"type": message_type, **payload}}

@@ -13,9 +13,18 @@ if CHANNEL_LAYER_BACKEND == "memory":
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "apps.core.channel_layer.PipelinedRedisChannelLayer",
             "CONFIG": {
-                "hosts": [env_str("CHANNEL_LAYER_URL", _REDIS_URL.rsplit("/", 1)[0] + "/2")],
+                "hosts": [
+                    {
+                        "address": env_str(
+                            "CHANNEL_LAYER_URL", _REDIS_URL.rsplit("/", 1)[0] + "/2"
+                        ),
+                        # Above channels_redis's 5 s BZPOPMIN: redis-py's default 5 s read
+                        # timeout would kill an idle consumer's receive loop.
+                        "socket_timeout": 15,
+                    }
+                ],
                 "capacity": 1500,
                 "expiry": 30,
             },

@@ -17,7 +17,7 @@ CACHES = {
 # Each developer (or parallel run) may point tests at its own Redis databases.
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "apps.core.channel_layer.PipelinedRedisChannelLayer",
         "CONFIG": {"hosts": [env_str("TEST_CHANNEL_LAYER_URL", "redis://127.0.0.1:6379/10")]},
     }
 }

@@ -1,0 +1,126 @@
+"""The pipelined channel layer delivers group messages exactly as channels_redis does: to every
+member, once, in order, readable by a stock channels_redis consumer."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from asgiref.sync import async_to_sync
+from channels_redis.core import RedisChannelLayer
+from django.conf import settings
+
+from apps.core.channel_layer import PipelinedRedisChannelLayer
+
+
+def _url() -> str:
+    host = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]
+    return host["address"] if isinstance(host, dict) else host
+
+
+@pytest.fixture
+def layers():
+    """A pipelined sender and a stock channels_redis layer on a clean database."""
+    redis.Redis.from_url(_url()).flushdb()
+    sender = PipelinedRedisChannelLayer(hosts=[_url()], capacity=50)
+    stock = RedisChannelLayer(hosts=[_url()], capacity=50)
+    yield sender, stock
+    async_to_sync(sender.close_pools)()
+    async_to_sync(stock.close_pools)()
+
+
+def _run(coroutine_function, *args):
+    return async_to_sync(coroutine_function)(*args)
+
+
+async def _join(layer, group: str) -> str:
+    channel = await layer.new_channel()
+    await layer.group_add(group, channel)
+    return channel
+
+
+async def _take(layer, channel: str, count: int) -> list[dict]:
+    return [await layer.receive(channel) for _ in range(count)]
+
+
+def test_every_member_of_every_group_gets_its_message_once(layers):
+    sender, stock = layers
+
+    async def scenario():
+        agents = [await _join(stock, "agent.1"), await _join(stock, "agent.1")]
+        queue = await _join(stock, "queue.7")
+        await sender.group_send_many(
+            [
+                ("agent.1", {"type": "broadcast", "n": 1}),
+                ("queue.7", {"type": "broadcast", "n": 2}),
+                ("nobody.here", {"type": "broadcast", "n": 3}),
+            ]
+        )
+        received = [await _take(stock, channel, 1) for channel in (*agents, queue)]
+        # Nothing more is waiting for anyone.
+        left = [
+            await stock.connection(0).zcard(key) for key in await stock.connection(0).keys("asgi*!")
+        ]
+        return received, left
+
+    received, left = _run(scenario)
+
+    assert received == [
+        [{"type": "broadcast", "n": 1}],
+        [{"type": "broadcast", "n": 1}],
+        [{"type": "broadcast", "n": 2}],
+    ]
+    assert not any(left)
+
+
+def test_a_batch_arrives_in_the_order_it_was_sent(layers):
+    sender, stock = layers
+
+    async def scenario():
+        channel = await _join(stock, "agent.2")
+        other = await _join(stock, "agent.3")
+        sends = []
+        for n in range(5):
+            sends.append(("agent.2", {"type": "broadcast", "n": n}))
+            sends.append(("agent.3", {"type": "broadcast", "n": n}))
+        await sender.group_send_many(sends)
+        await sender.group_send("agent.2", {"type": "broadcast", "n": "later"})
+        mine = [message["n"] for message in await _take(stock, channel, 5)]
+        theirs = [message["n"] for message in await _take(stock, other, 5)]
+        return mine, theirs
+
+    mine, theirs = _run(scenario)
+
+    assert mine == [0, 1, 2, 3, 4]
+    assert theirs == [0, 1, 2, 3, 4]
+
+
+def test_delivery_survives_redis_forgetting_the_script(layers):
+    sender, stock = layers
+
+    async def scenario():
+        channel = await _join(stock, "agent.4")
+        await sender.group_send("agent.4", {"type": "broadcast", "n": 1})
+        await sender.connection(0).script_flush()
+        await sender.group_send("agent.4", {"type": "broadcast", "n": 2})
+        received = await _take(stock, channel, 2)
+        waiting = await stock.connection(0).zcard(stock.prefix + channel.split("!")[0] + "!")
+        return received, waiting
+
+    received, waiting = _run(scenario)
+
+    assert [message["n"] for message in received] == [1, 2]
+    assert waiting == 0
+
+
+def test_a_full_channel_drops_new_messages_like_channels_redis(layers):
+    sender, stock = layers
+
+    async def scenario():
+        channel = await _join(stock, "agent.5")
+        await sender.group_send_many(
+            [("agent.5", {"type": "broadcast", "n": n}) for n in range(60)]
+        )
+        return [message["n"] for message in await _take(stock, channel, 50)]
+
+    # capacity=50 per process: the first fifty are kept, the rest refused (as channels_redis does).
+    assert _run(scenario) == list(range(50))
