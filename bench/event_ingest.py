@@ -276,6 +276,7 @@ def drive(options: argparse.Namespace) -> None:
         from apps.telephony import domain_events
 
         domain_events._subscribers.clear()
+    trace = _install_trace(NodeIngest) if options.trace else []
     ingest = NodeIngest(
         node,
         batch_size=options.batch_size,
@@ -327,6 +328,37 @@ def drive(options: argparse.Namespace) -> None:
     child.stdin.flush()
     child.wait(10)
     _report(options, node, ingest, run)
+    if trace:
+        _print_trace(trace)
+
+
+def _install_trace(ingest_class: Any) -> list[tuple[float, float, int, int]]:
+    """Record (start, duration, events, events still buffered) for every batch written."""
+    trace: list[tuple[float, float, int, int]] = []
+    original = ingest_class._write_batch
+
+    def traced(self: Any, batch: list[Any]) -> None:
+        started = time.monotonic()
+        original(self, batch)
+        trace.append((started, time.monotonic() - started, len(batch), len(self._buffer)))
+
+    ingest_class._write_batch = traced
+    return trace
+
+
+def _print_trace(trace: list[tuple[float, float, int, int]]) -> None:
+    """Per second of the run: batches written, events, time spent writing, longest batch,
+    and the most events waiting in the buffer behind a batch."""
+    origin = trace[0][0]
+    print("second  batches  events  writing(ms)  longest(ms)  backlog")
+    for second in range(int(trace[-1][0] - origin) + 1):
+        rows = [row for row in trace if int(row[0] - origin) == second]
+        if rows:
+            print(
+                f"{second:6d}  {len(rows):7d}  {sum(r[2] for r in rows):6d}  "
+                f"{sum(r[1] for r in rows) * 1000:11.0f}  "
+                f"{max(r[1] for r in rows) * 1000:11.0f}  {max(r[3] for r in rows):7d}"
+            )
 
 
 def main() -> None:
@@ -348,6 +380,9 @@ def main() -> None:
         help="no agent records: legs map to no agent, nothing is pushed to browsers",
     )
     parser.add_argument("--profile", action="store_true", help="print where this process spent")
+    parser.add_argument(
+        "--trace", action="store_true", help="print a per-second timeline of the batch writes"
+    )
     parser.add_argument("--profile-file", help="with --profile: also save the pstats data here")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()

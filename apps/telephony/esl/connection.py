@@ -110,8 +110,11 @@ class ConnectionConfig:
     command_timeout: float = 10.0
     #: Default timeout of ``bgapi`` (acknowledgement plus result).
     bgapi_timeout: float = 120.0
-    #: Declare the node down when no HEARTBEAT came for this long (FreeSWITCH sends one every
-    #: 20 s, the first up to 20 s after subscribing). ``None`` disables the watchdog.
+    #: Declare the node down when nothing came for this long: no HEARTBEAT (FreeSWITCH sends
+    #: one every 20 s, the first up to 20 s after subscribing) and no other bytes. Received
+    #: bytes count as a sign of life because under a burst the HEARTBEAT waits behind
+    #: megabytes of events in FreeSWITCH's queue and the socket, while the node is plainly
+    #: alive. ``None`` disables the watchdog.
     heartbeat_timeout: float | None = 45.0
     #: Event format for ``event <format> ...``: ``plain`` (fastest to decode here) or ``json``.
     event_format: str = "plain"
@@ -177,6 +180,7 @@ class _Session:
     up: bool = False
     reason: str = ""
     last_heartbeat: float = 0.0
+    last_received: float = 0.0
 
     def fail(self, reason: str) -> None:
         if not self.reason:
@@ -635,6 +639,7 @@ class ESLConnection:
                     parser.feed_eof()
                     session.fail("connection closed by FreeSWITCH")
                     return
+                session.last_received = time.monotonic()
                 for frame in parser.feed(data):
                     self.stats.frames_received += 1
                     try:
@@ -792,9 +797,9 @@ class ESLConnection:
                 return "closed by client"
             wait_for = None
             if timeout is not None:
-                silent = time.monotonic() - session.last_heartbeat
+                silent = time.monotonic() - max(session.last_heartbeat, session.last_received)
                 if silent >= timeout:
-                    return f"no HEARTBEAT for {silent:.1f} s (watchdog {timeout} s)"
+                    return f"no HEARTBEAT nor data for {silent:.1f} s (watchdog {timeout} s)"
                 wait_for = timeout - silent
             if session.dead.wait(wait_for):
                 return session.reason or "session ended"

@@ -278,7 +278,7 @@ def test_heartbeat_watchdog_declares_the_node_down_and_reconnects(fake_fs, conne
     # Then the node is declared down for lack of heartbeat and a new session comes up
     assert fake_fs.sessions[0].commands[1] == "event plain BACKGROUND_JOB HEARTBEAT"
     assert recorder.kinds()[:5] == ["up", "connected", "down", "up", "connected"]
-    assert recorder.calls[2][1].startswith("no HEARTBEAT for 0.2")
+    assert recorder.calls[2][1].startswith("no HEARTBEAT nor data for 0.2")
 
 
 def test_heartbeats_keep_the_watchdog_quiet(fake_fs: FakeFreeSwitch, connections):
@@ -301,6 +301,32 @@ def test_heartbeats_keep_the_watchdog_quiet(fake_fs: FakeFreeSwitch, connections
     assert connection.is_up
     assert connection.stats.heartbeats == 16
     assert connection.stats.events_delivered == 0
+
+
+def test_a_stream_of_events_keeps_the_watchdog_quiet_while_heartbeats_wait_behind_it(
+    fake_fs: FakeFreeSwitch, connections
+):
+    # Given a watchdog of 0.5 s and a busy FreeSWITCH whose HEARTBEAT is queued behind a burst
+    create = captured_frames("c1_ivr_call_plain", event_name="CHANNEL_CREATE")[0]
+    recorder = Recorder()
+    connection = connections(
+        fast_config(fake_fs.port, heartbeat_timeout=0.5), **recorder.callbacks()
+    )
+    connection.connect()
+    session = fake_fs.current
+
+    # When only channel events flow for 0.8 s (longer than the watchdog)
+    for _ in range(16):
+        session.send(create)
+        gevent.sleep(0.05)
+
+    # Then the node is alive: no heartbeat came, yet the session stayed up
+    assert recorder.kinds() == ["up", "connected"]
+    assert connection.stats.heartbeats == 0
+
+    # And once FreeSWITCH falls silent, the watchdog still fires
+    recorder.wait_for("down", 2)
+    assert recorder.calls[2][1].startswith("no HEARTBEAT nor data for 0.5")
 
 
 def test_garbage_frame_drops_the_session_and_reconnects_cleanly(fake_fs, connections, caplog):
