@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +32,7 @@ from django.utils import timezone
 
 from apps.routing import notifications, telephony_gateway
 from apps.routing import sql as prepared
+from apps.telephony import command_dispatch
 
 logger = logging.getLogger(__name__)
 
@@ -289,14 +291,35 @@ def route_pending(*, now: datetime | None = None, limit: int = 5000) -> list[Res
     if not calls:
         return []
     reservations: list[Reservation] = []
-    if len(agents) <= len(calls):
-        for agent_id in agents:
-            reservation = route_agent(agent_id, now=now)
-            if reservation is not None:
-                reservations.append(reservation)
-    else:
-        for waiting_call_id in calls:
-            reservation = route_call(waiting_call_id, now=now)
-            if reservation is not None:
-                reservations.append(reservation)
+    # Each decision commits on its own; their originates leave in one Celery message at the end.
+    with command_dispatch.batched():
+        if len(agents) <= len(calls):
+            for agent_id in agents:
+                reservation = route_agent(agent_id, now=now)
+                if reservation is not None:
+                    reservations.append(reservation)
+        else:
+            for waiting_call_id in calls:
+                reservation = route_call(waiting_call_id, now=now)
+                if reservation is not None:
+                    reservations.append(reservation)
+    return reservations
+
+
+def route_events(
+    events: Iterable[tuple[str, int]], *, now: datetime | None = None
+) -> list[Reservation | None]:
+    """Decide on several router events in turn: ("agent", agent id) or ("call", waiting call id).
+
+    For a router process that takes the events queued since its last turn: every decision keeps
+    its own transaction (and guarantees), and their originates leave in one Celery message.
+    Return each event's reservation (None when it led to no decision), in order.
+    """
+    reservations: list[Reservation | None] = []
+    with command_dispatch.batched():
+        for kind, object_id in events:
+            if kind == "agent":
+                reservations.append(route_agent(object_id, now=now))
+            else:
+                reservations.append(route_call(object_id, now=now))
     return reservations

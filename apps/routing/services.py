@@ -8,6 +8,7 @@ delivered twice: it re-reads the rows under lock and does nothing when the fact 
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import uuid
@@ -15,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Field, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
@@ -451,6 +452,7 @@ def waiting_call_enqueue(
         language=language,
         skills=wanted,
         call_uuid=call_uuid,
+        node=node,
     )
     if queue is None:
         raise NotFound(_("Queue not found."))
@@ -461,7 +463,7 @@ def waiting_call_enqueue(
         queue_id=queue.id,
         call_uuid=call_uuid,
         telephony_call_id=telephony_call_id,
-        telephony_node_id=telephony_gateway.node_id_for(node),
+        telephony_node_id=queue.node_id,
         node=node,
         caller_number=caller_number[:64],
         customer_ref=customer_ref[:64],
@@ -519,38 +521,69 @@ def waiting_call_enqueue(
     waiting_call.next_overflow_at = _next_overflow_at(
         waiting_call, max_wait_seconds=queue.max_wait_seconds, rules=queue.rules
     )
-    try:
-        with transaction.atomic():
-            waiting_call.save()
-    except IntegrityError:  # this leg already waits (a repeated event, or a concurrent one)
-        return WaitingCall.objects.get(call_uuid=call_uuid, state__in=ACTIVE_STATES)
     # With nobody free to take it, the next agent who frees up picks the call from the line (their
     # own event), so a router task would only find nothing. An agent freeing up concurrently is
     # covered by the sweep within a second.
-    waiting_call.routing_requested = _qualified_agent_available(waiting_call)
+    agent_free = _join_line(waiting_call)
+    if agent_free is None:  # this leg already waits (a repeated event, or a concurrent one)
+        return WaitingCall.objects.get(call_uuid=call_uuid, state__in=ACTIVE_STATES)
+    waiting_call.routing_requested = agent_free
     if waiting_call.routing_requested:
         _schedule_route_call(waiting_call.pk)
     return waiting_call
 
 
-_QUALIFIED_AGENT_FREE_SQL = """
-SELECT EXISTS (
-    SELECT 1 FROM routing_agentpresence p JOIN accounts_agent a ON a.id = p.agent_id
-    WHERE p.state = 'available' AND a.is_active AND p.skill_tokens @> %(tokens)s::bigint[]
-      AND (%(teams)s::bigint[] IS NULL OR a.team_id = ANY(%(teams)s::bigint[]))
+@functools.cache
+def _join_line_sql() -> tuple[str, tuple[Field, ...]]:
+    """Return the statement that stores a waiting call and tells whether an agent could take it.
+
+    ON CONFLICT on the one-line-per-caller index (instead of a savepoint around an INSERT) keeps a
+    repeated event from aborting the transaction; the EXISTS does not see the new row.
+    """
+    quote = connection.ops.quote_name
+    fields = tuple(field for field in WaitingCall._meta.concrete_fields if not field.primary_key)
+    states = ", ".join(f"'{state}'" for state in ACTIVE_STATES)
+    sql = f"""
+WITH inserted AS (
+    INSERT INTO {quote(WaitingCall._meta.db_table)}
+        ({", ".join(quote(field.column) for field in fields)})
+    VALUES ({", ".join(f"%({field.column})s" for field in fields)})
+    ON CONFLICT (call_uuid) WHERE state IN ({states}) DO NOTHING
+    RETURNING id
 )
-"""
+SELECT inserted.id, EXISTS (
+    SELECT 1 FROM routing_agentpresence p JOIN accounts_agent a ON a.id = p.agent_id
+    WHERE p.state = 'available' AND a.is_active
+      AND p.skill_tokens @> %(required_tokens)s::bigint[]
+      AND (%(eligible_team_ids)s::bigint[] IS NULL
+           OR a.team_id = ANY(%(eligible_team_ids)s::bigint[]))
+)
+FROM inserted
+"""  # noqa: S608 (model metadata and constant states only)
+    return sql, fields
 
 
-def _qualified_agent_available(waiting_call: WaitingCall) -> bool:
-    from django.db import connection
+def _join_line(waiting_call: WaitingCall) -> bool | None:
+    """Store the new waiting call in one round trip; return whether a qualified agent is free.
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _QUALIFIED_AGENT_FREE_SQL,
-            {"tokens": waiting_call.required_tokens, "teams": waiting_call.eligible_team_ids},
-        )
-        return bool(cursor.fetchone()[0])
+    Return None (storing nothing) when the caller's leg already waits in a line.
+    """
+    from apps.routing import sql as prepared
+
+    sql, fields = _join_line_sql()
+    row = prepared.fetch_one(
+        sql,
+        {
+            field.column: field.get_db_prep_save(field.pre_save(waiting_call, True), connection)
+            for field in fields
+        },
+    )
+    if row is None:
+        return None
+    waiting_call.pk = row[0]
+    waiting_call._state.adding = False
+    waiting_call._state.db = connection.alias
+    return bool(row[1])
 
 
 # ------------------------------------------------------------------------------------- offers

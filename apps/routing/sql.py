@@ -16,6 +16,7 @@ from django.db import connection
 
 # After this many runs psycopg prepares any statement of our cursors (prepare=True: at once).
 _PREPARE_THRESHOLD = 5
+_IDLE = psycopg.pq.TransactionStatus.IDLE
 GENERIC_PLAN = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
 
 
@@ -25,15 +26,19 @@ def fetch_one(
     """Run a prepared statement and return its first row (None without rows).
 
     ``settings_sql`` (a SELECT of set_config(..., true) calls) is sent in the same round trip and
-    lasts until the end of the current transaction.
+    lasts until the end of the current transaction. So is the BEGIN of a transaction this
+    statement opens (Django's ``atomic`` leaves it to the first statement).
     """
     connection.ensure_connection()
     raw = connection.connection
     if raw.prepare_threshold is None:
         raw.prepare_threshold = _PREPARE_THRESHOLD
-    if settings_sql:
+    begin_pending = not raw.autocommit and raw.info.transaction_status == _IDLE
+    if settings_sql or begin_pending:
+        # Pipeline mode queues psycopg's BEGIN with the statement instead of a round trip alone.
         with raw.pipeline(), psycopg.Cursor(raw) as cursor:
-            cursor.execute(settings_sql)
+            if settings_sql:
+                cursor.execute(settings_sql)
             cursor.execute(sql, params, prepare=True)
             return cursor.fetchone()
     with psycopg.Cursor(raw) as cursor:

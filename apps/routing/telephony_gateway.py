@@ -71,15 +71,6 @@ def customer_leg_uuid(token: uuid.UUID) -> uuid.UUID:
     return _originated_leg_uuid(offer_key(token, DIAL_CUSTOMER))
 
 
-def node_id_for(name: str) -> int | None:
-    """Return the id of the FreeSWITCH node record with this name (None if unknown)."""
-    if not name:
-        return None
-    from apps.telephony.models import FreeswitchNode
-
-    return FreeswitchNode.objects.filter(name=name).values_list("pk", flat=True).first()
-
-
 def _call_and_node(telephony_call_id: int | None, node_id: int | None) -> tuple[Any, Any]:
     """Return the command's call and node as references, without a query when both are known.
 

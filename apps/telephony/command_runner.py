@@ -279,3 +279,59 @@ def run_call_command(command_id: int) -> RunOutcome:
     return RunOutcome(
         services.call_command_record_result(command_id=command.pk, succeeded=True, result=result)
     )
+
+
+def _gevent_patched() -> bool:
+    try:
+        from gevent import monkey
+    except ImportError:  # pragma: no cover (gevent is a dependency of the telephony worker)
+        return False
+    return monkey.is_module_patched("socket")
+
+
+def _run_isolated(command_id: int) -> float | None:
+    """Run one command of a batch; return when to run it again (None: done)."""
+    try:
+        return run_call_command(command_id).retry_in
+    except CallCommand.DoesNotExist:
+        # Its transaction was rolled back after all (a savepoint): there is nothing to send.
+        logger.warning("call command %s of a batch does not exist", command_id)
+        return None
+    except Exception:
+        # An unexpected error must not cost the other commands of the batch their send; this one
+        # is retried on its own (the claim keeps a retry from sending it twice).
+        logger.exception("call command %s of a batch failed unexpectedly", command_id)
+        return 1.0
+
+
+def run_call_commands(command_ids: list[int]) -> dict[int, float]:
+    """Run several commands, each on its own; return {command id: seconds until its retry}.
+
+    Under gevent (the telephony worker) they run concurrently, one greenlet and database
+    connection each: an originate waits for its leg's answer, and the others must not wait
+    behind it. Elsewhere (tests, eager mode) they run one after the other.
+    """
+    retries: dict[int, float] = {}
+    if not _gevent_patched() or len(command_ids) == 1:
+        for command_id in command_ids:
+            retry_in = _run_isolated(command_id)
+            if retry_in is not None:
+                retries[command_id] = retry_in
+        return retries
+
+    import gevent
+    from django.db import connections
+
+    def run_and_close(command_id: int) -> float | None:
+        try:
+            return _run_isolated(command_id)
+        finally:
+            connections.close_all()  # this greenlet's own connections
+
+    greenlets = {command_id: gevent.spawn(run_and_close, command_id) for command_id in command_ids}
+    gevent.joinall(list(greenlets.values()))
+    for command_id, greenlet in greenlets.items():
+        retry_in = greenlet.value if greenlet.successful() else 1.0
+        if retry_in is not None:
+            retries[command_id] = retry_in
+    return retries

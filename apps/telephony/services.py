@@ -14,6 +14,7 @@ announces nothing.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid as uuid_module
 from collections.abc import Mapping
@@ -21,12 +22,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.errors import Conflict, InvalidInput, NotFound
-from apps.core.transactions import enqueue_on_commit
+from apps.telephony import command_dispatch
 from apps.telephony import domain_events as events
 from apps.telephony.ledger import Ledger
 from apps.telephony.models import (
@@ -816,29 +817,62 @@ def call_command_request(
         raise InvalidInput(
             _("An idempotency key of 1 to 200 characters is required."), field="idempotency_key"
         )
-    existing = CallCommand.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return _same_command_or_conflict(existing, kind=kind, params=params)
-    target_node = node or (call.node if call is not None else None) or _default_node()
-    try:
-        with transaction.atomic():
-            command = CallCommand.objects.create(
-                kind=kind,
-                params=params,
-                idempotency_key=idempotency_key,
-                call=call,
-                node=target_node,
-                requested_by=requested_by if getattr(requested_by, "pk", None) else None,
-                requester=requester[:100],
-            )
-            from apps.telephony.tasks import execute_call_command
-
-            enqueue_on_commit(execute_call_command, command.pk)
-    except IntegrityError:
-        # A concurrent request with the same key won the race.
+    target_node = node or (call.node if call is not None else None)
+    if target_node is None:
+        existing = CallCommand.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _same_command_or_conflict(existing, kind=kind, params=params)
+        target_node = _default_node()
+    command = CallCommand(
+        kind=kind,
+        params=params,
+        idempotency_key=idempotency_key,
+        call=call,
+        node=target_node,
+        requested_by=requested_by if getattr(requested_by, "pk", None) else None,
+        requester=requester[:100],
+    )
+    if not _command_insert_unless_key_used(command):
+        # The key was used before (a repeated request, or a concurrent one that won the race).
         existing = CallCommand.objects.get(idempotency_key=idempotency_key)
         return _same_command_or_conflict(existing, kind=kind, params=params)
+    # After commit, and in one message with the other commands of a batch (command_dispatch).
+    transaction.on_commit(functools.partial(command_dispatch.dispatch, [command.pk]))
     return command
+
+
+@functools.cache
+def _command_insert_sql() -> tuple[str, tuple[Any, ...]]:
+    quote = connection.ops.quote_name
+    fields = tuple(field for field in CallCommand._meta.concrete_fields if not field.primary_key)
+    return (
+        f"INSERT INTO {quote(CallCommand._meta.db_table)} "  # noqa: S608 (model metadata only)
+        f"({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({quote('idempotency_key')}) DO NOTHING "
+        f"RETURNING {quote(CallCommand._meta.pk.column)}",
+        fields,
+    )
+
+
+def _command_insert_unless_key_used(command: CallCommand) -> bool:
+    """Store a new command in one statement; return False (storing nothing) if its key exists.
+
+    ON CONFLICT DO NOTHING instead of a look-up, a savepoint and an INSERT: commands are
+    requested on hot paths (every routing offer), and a used key must not abort the caller's
+    transaction. A concurrent insert of the same key is waited for, as with a plain INSERT.
+    """
+    sql, fields = _command_insert_sql()
+    values = [field.get_db_prep_save(field.pre_save(command, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    command.pk = row[0]
+    command._state.adding = False
+    command._state.db = connection.alias
+    return True
 
 
 def _same_command_or_conflict(

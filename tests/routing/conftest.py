@@ -177,6 +177,7 @@ def enqueued(monkeypatch) -> Enqueued:
         tasks.route_available_agent,
         tasks.router_sweep,
         telephony_tasks.execute_call_command,
+        telephony_tasks.execute_call_commands,
     ):
         monkeypatch.setattr(task, "apply_async", functools.partial(recorder.record, task.name))
     return recorder

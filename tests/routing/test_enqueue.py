@@ -118,3 +118,34 @@ def test_telephony_asks_what_a_queue_plays_to_waiting_callers(make_queue):
 
     assert selectors.queue_music_on_hold(slug="vip") == "local_stream://calm"
     assert selectors.queue_music_on_hold(slug="gone") == "local_stream://general"
+
+
+def test_a_parked_call_remembers_its_freeswitch_node_by_the_nodes_name(make_queue, node):
+    make_queue()
+
+    on_node = services.waiting_call_enqueue(
+        call_uuid="leg-1", queue_slug="sales", node=node.name, now=at(0)
+    )
+    on_unknown_node = services.waiting_call_enqueue(
+        call_uuid="leg-2", queue_slug="sales", node="no-such-node", now=at(0)
+    )
+
+    assert WaitingCall.objects.get(pk=on_node.pk).telephony_node_id == node.pk
+    assert WaitingCall.objects.get(pk=on_unknown_node.pk).telephony_node_id is None
+
+
+def test_a_racing_second_row_for_a_waiting_leg_is_not_stored_and_the_transaction_goes_on(
+    make_queue, node
+):
+    # Two enqueues of one leg racing both pass the profile's look-up; the one-line-per-caller
+    # index refuses the second row without aborting its transaction (no IntegrityError).
+    make_queue()
+    first = services.waiting_call_enqueue(call_uuid="leg-1", queue_slug="sales", now=at(0))
+    racing = WaitingCall.objects.get(pk=first.pk)
+    racing.pk = None
+
+    stored = services._join_line(racing)
+
+    assert stored is None
+    assert racing.pk is None
+    assert list(WaitingCall.objects.values_list("pk", "call_uuid")) == [(first.pk, "leg-1")]

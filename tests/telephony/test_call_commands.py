@@ -367,3 +367,157 @@ def test_the_celery_task_runs_the_command(fs_sim, sim_node, django_capture_on_co
 
     assert result.get() == "succeeded"
     assert len(fs_sim.channels()) == 1
+
+
+# ------------------------------------------------------------------------------- batching
+
+
+@pytest.fixture
+def publishes(monkeypatch) -> list[tuple[str, list]]:
+    """Record the execution messages published (the shared test broker is never written)."""
+    from apps.telephony import tasks
+
+    sent: list[tuple[str, list]] = []
+    for task in (tasks.execute_call_command, tasks.execute_call_commands):
+        monkeypatch.setattr(
+            task,
+            "apply_async",
+            lambda args=None, _name=task.name, **_options: sent.append((_name, list(args))),
+        )
+    return sent
+
+
+def test_each_command_committed_outside_a_batch_gets_its_own_message(
+    node, publishes, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _originate(node, key="k-1")
+    with django_capture_on_commit_callbacks(execute=True):
+        second = _originate(node, key="k-2")
+
+    assert publishes == [
+        ("apps.telephony.tasks.execute_call_command", [first.pk]),
+        ("apps.telephony.tasks.execute_call_command", [second.pk]),
+    ]
+
+
+def test_commands_committed_in_a_batch_leave_in_one_message_at_its_end(
+    node, publishes, django_capture_on_commit_callbacks
+):
+    from apps.telephony import command_dispatch
+
+    with command_dispatch.batched():
+        with django_capture_on_commit_callbacks(execute=True):
+            first = _originate(node, key="k-1")
+        with django_capture_on_commit_callbacks(execute=True):
+            second = _originate(node, key="k-2")
+        assert publishes == []  # nothing leaves before the batch ends
+
+    assert publishes == [("apps.telephony.tasks.execute_call_commands", [[first.pk, second.pk]])]
+
+
+def test_a_batch_publishes_what_committed_even_when_it_ends_with_an_error(
+    node, publishes, django_capture_on_commit_callbacks
+):
+    from apps.telephony import command_dispatch
+
+    def route_then_stop() -> None:
+        with command_dispatch.batched():
+            with django_capture_on_commit_callbacks(execute=True):
+                _originate(node, key="k-1")
+            raise RuntimeError("the router stopped half-way")
+
+    with pytest.raises(RuntimeError):
+        route_then_stop()
+
+    assert publishes == [
+        ("apps.telephony.tasks.execute_call_command", [CallCommand.objects.get().pk])
+    ]
+
+
+def test_a_rolled_back_command_is_never_dispatched(node, publishes):
+    from django.db import transaction
+
+    from apps.telephony import command_dispatch
+
+    class Abort(Exception):
+        pass
+
+    def request_then_abort() -> None:
+        with transaction.atomic():
+            _originate(node, key="k-1")
+            raise Abort
+
+    with command_dispatch.batched() as batch:
+        with pytest.raises(Abort):
+            request_then_abort()
+        assert batch == []
+    assert publishes == []
+    assert CallCommand.objects.count() == 0
+
+
+def test_a_batch_sends_each_command_once_and_records_the_one_that_failed(
+    fs_sim, sim_node, published, publishes, django_capture_on_commit_callbacks
+):
+    from apps.telephony.tasks import execute_call_commands
+
+    # Given two registered phones and one directory user whose phone is not registered
+    fs_sim.register_endpoint("1001", answer_after=0.01)
+    fs_sim.register_endpoint("1003", answer_after=0.01)
+    fs_sim.add_directory_user("1002")
+    with django_capture_on_commit_callbacks():
+        batch = [
+            _originate(sim_node, key=f"k-{number}", destination=f"user/{number}")
+            for number in ("1001", "1002", "1003")
+        ]
+
+    # When the batch task runs, then runs again (at-least-once delivery)
+    with django_capture_on_commit_callbacks(execute=True):
+        retried = execute_call_commands.apply(args=[[command.pk for command in batch]]).get()
+    with django_capture_on_commit_callbacks(execute=True):
+        execute_call_commands.apply(args=[[command.pk for command in batch]]).get()
+
+    # Then the failure is recorded, the others were sent, and nothing was sent twice
+    outcomes = {
+        command.idempotency_key: (command.status, command.error_code, command.attempts)
+        for command in CallCommand.objects.all()
+    }
+    assert outcomes == {
+        "k-1001": ("succeeded", "", 1),
+        "k-1002": ("failed", "USER_NOT_REGISTERED", 1),
+        "k-1003": ("succeeded", "", 1),
+    }
+    assert retried == 0
+    assert publishes == []
+    assert len(fs_sim.channels()) == 2
+    assert len(published.of("command.succeeded")) == 2
+    assert len(published.of("command.failed")) == 1
+
+
+def test_a_batch_retries_on_their_own_the_commands_an_unreachable_node_kept(
+    db, publishes, django_capture_on_commit_callbacks
+):
+    from apps.telephony.tasks import execute_call_commands
+
+    # Given commands for a node nothing listens on (port 1 refuses at once)
+    node = FreeswitchNode.objects.create(name="down", host="127.0.0.1", port=1, password="x")
+    with django_capture_on_commit_callbacks():
+        first = _originate(node, key="k-1")
+        second = _originate(node, key="k-2")
+
+    # When the batch runs
+    try:
+        retried = execute_call_commands.apply(args=[[first.pk, second.pk]]).get()
+    finally:
+        clients.close_all()
+
+    # Then both are pending again, each with its own retry message
+    assert retried == 2
+    assert sorted(CallCommand.objects.values_list("status", "attempts")) == [
+        ("pending", 1),
+        ("pending", 1),
+    ]
+    assert publishes == [
+        ("apps.telephony.tasks.execute_call_command", [first.pk]),
+        ("apps.telephony.tasks.execute_call_command", [second.pk]),
+    ]

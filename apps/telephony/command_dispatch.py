@@ -1,0 +1,58 @@
+"""Hand committed call commands to the telephony worker: one Celery message per batch.
+
+``call_command_request`` stores a command in the caller's transaction and, once it commits, calls
+``dispatch([command_id])``. Outside ``batched()`` that publishes one message at once, as before.
+Inside ``batched()`` (a router making several decisions, each in its own transaction) the ids
+committed so far are collected and published in ONE message when the block ends: building and
+publishing a Celery message costs about 0.5 ms of CPU and a Redis round trip, more than the rest
+of a decision's Python work.
+
+Guarantees are unchanged: only committed commands are published (dispatch runs after commit), each
+at least once (the block publishes on exit, also when it ends with an exception), and running a
+command twice sends it once (``call_command_claim``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+_collecting = threading.local()
+
+
+def publish(command_ids: list[int]) -> None:
+    """Publish the commands' execution now: one message whatever their number."""
+    from apps.telephony.tasks import execute_call_command, execute_call_commands
+
+    if len(command_ids) == 1:
+        execute_call_command.apply_async(args=[command_ids[0]])
+    elif command_ids:
+        execute_call_commands.apply_async(args=[command_ids])
+
+
+def dispatch(command_ids: Iterable[int]) -> None:
+    """Send committed commands to the worker: now, or with the enclosing batch."""
+    batch: list[int] | None = getattr(_collecting, "batch", None)
+    if batch is None:
+        publish(list(command_ids))
+    else:
+        batch.extend(command_ids)
+
+
+@contextmanager
+def batched() -> Iterator[list[int]]:
+    """Collect the commands committed inside the block; publish them in one message at its end.
+
+    Nested blocks join the outermost one. Yield the list of collected ids (for tests and logs).
+    """
+    if getattr(_collecting, "batch", None) is not None:
+        yield _collecting.batch
+        return
+    batch: list[int] = []
+    _collecting.batch = batch
+    try:
+        yield batch
+    finally:
+        _collecting.batch = None
+        publish(batch)
