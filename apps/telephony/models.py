@@ -65,20 +65,25 @@ class Call(TimeStampedModel):
         INBOUND = "inbound", _("Inbound")
         OUTBOUND = "outbound", _("Outbound")
 
+    # No index of its own: the (node, uuid) unique constraint leads with node.
     node = models.ForeignKey(
-        FreeswitchNode, verbose_name=_("node"), on_delete=models.PROTECT, related_name="calls"
+        FreeswitchNode,
+        verbose_name=_("node"),
+        on_delete=models.PROTECT,
+        related_name="calls",
+        db_index=False,
     )
     uuid = models.CharField(_("A-leg uuid"), max_length=64)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
     caller_number = models.CharField(_("caller number"), max_length=64, blank=True)
     caller_name = models.CharField(_("caller name"), max_length=128, blank=True)
     callee_number = models.CharField(_("callee number"), max_length=64, blank=True)
-    did = models.CharField(_("DID"), max_length=64, blank=True, db_index=True)
+    did = models.CharField(_("DID"), max_length=64, blank=True)
     state = models.CharField(
         _("state"), max_length=10, choices=CallState.choices, default=CallState.RINGING
     )
     cc_variables = models.JSONField(_("cc_* channel variables"), default=dict, blank=True)
-    queue_slug = models.SlugField(_("queue"), max_length=100, blank=True, db_index=True)
+    queue_slug = models.SlugField(_("queue"), max_length=100, blank=True, db_index=False)
     ivr_path_ref = models.CharField(_("IVR path reference"), max_length=64, blank=True)
     customer_id = models.BigIntegerField(_("customer id"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), db_index=True)
@@ -96,10 +101,14 @@ class Call(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["node", "uuid"], name="telephony_call_node_uuid"),
         ]
+        # Plain b-tree indexes for exact matches (db_index on a CharField would add a second,
+        # LIKE-only index that every insert and update of the event process pays for).
         indexes = [
             models.Index(
                 fields=["node"], condition=Q(ended_at__isnull=True), name="telephony_call_open"
             ),
+            models.Index(fields=["did"], name="telephony_call_did"),
+            models.Index(fields=["queue_slug"], name="telephony_call_queue"),
         ]
 
     def __str__(self) -> str:
@@ -116,8 +125,13 @@ class CallLeg(models.Model):
         CONSULT = "consult", _("Consultation")
         SUPERVISOR = "supervisor", _("Supervisor")
 
+    # No index of its own: the (node, uuid) unique constraint leads with node.
     node = models.ForeignKey(
-        FreeswitchNode, verbose_name=_("node"), on_delete=models.PROTECT, related_name="+"
+        FreeswitchNode,
+        verbose_name=_("node"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     call = models.ForeignKey(
         Call, verbose_name=_("call"), on_delete=models.CASCADE, related_name="legs"
@@ -366,6 +380,15 @@ class CallCommand(TimeStampedModel):
         verbose_name = _("call command")
         verbose_name_plural = _("call commands")
         ordering = ["-created_at"]
+        # The command sweep's scan (oldest unfinished first): only pending and sent rows, a
+        # handful at any time, are in it, whatever the size of the history.
+        indexes = [
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(status__in=["pending", "sent"]),
+                name="telephony_command_unfinished",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.idempotency_key} ({self.status})"

@@ -36,8 +36,10 @@ class Command(BaseCommand):
             default=[],
             help="Only this node (repeatable). Default: every enabled node.",
         )
-        parser.add_argument("--batch-size", type=int, default=500)
-        parser.add_argument("--batch-wait-ms", type=int, default=50)
+        # Defaults: event_process.DEFAULT_BATCH_SIZE / DEFAULT_BATCH_WAIT (not imported here:
+        # that module must load after the gevent patch).
+        parser.add_argument("--batch-size", type=int, default=None)
+        parser.add_argument("--batch-wait-ms", type=int, default=None)
 
     def run_from_argv(self, argv: list[str]) -> None:
         if not _gevent_patched():
@@ -71,12 +73,12 @@ class Command(BaseCommand):
                 "No enabled FreeSWITCH node to listen to (run sync_freeswitch_nodes or add one "
                 "in the admin)."
             )
-        process = EventProcess(
-            nodes,
-            buffer_size=settings.FREESWITCH_EVENT_BUFFER,
-            batch_size=options["batch_size"],
-            batch_wait=options["batch_wait_ms"] / 1000,
-        )
+        batching: dict[str, Any] = {}
+        if options["batch_size"] is not None:
+            batching["batch_size"] = options["batch_size"]
+        if options["batch_wait_ms"] is not None:
+            batching["batch_wait"] = options["batch_wait_ms"] / 1000
+        process = EventProcess(nodes, buffer_size=settings.FREESWITCH_EVENT_BUFFER, **batching)
         gevent.signal_handler(signal.SIGTERM, process.request_stop)
         gevent.signal_handler(signal.SIGINT, process.request_stop)
         self.stdout.write(f"telephony events: nodes {', '.join(n.name for n in nodes)}")
