@@ -10,25 +10,44 @@ of a decision's Python work.
 Guarantees are unchanged: only committed commands are published (dispatch runs after commit), each
 at least once (the block publishes on exit, also when it ends with an exception), and running a
 command twice sends it once (``call_command_claim``).
+
+A message that never leaves (the process dies before its batch ends, the broker is down) loses
+nothing: the command is committed, and ``services.call_commands_sweep`` (beat, every few seconds)
+publishes again whatever stayed pending. A failed publish is logged, never raised: the requester's
+transaction has committed, and an error would only make it believe otherwise.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
+logger = logging.getLogger(__name__)
+
 _collecting = threading.local()
 
 
-def publish(command_ids: list[int]) -> None:
-    """Publish the commands' execution now: one message whatever their number."""
+def publish(command_ids: list[int]) -> bool:
+    """Publish the commands' execution now: one message whatever their number.
+
+    Return False, after logging the ids, when the broker refused the message; the call-command
+    sweep sends those commands again.
+    """
     from apps.telephony.tasks import execute_call_command, execute_call_commands
 
-    if len(command_ids) == 1:
-        execute_call_command.apply_async(args=[command_ids[0]])
-    elif command_ids:
-        execute_call_commands.apply_async(args=[command_ids])
+    try:
+        if len(command_ids) == 1:
+            execute_call_command.apply_async(args=[command_ids[0]])
+        elif command_ids:
+            execute_call_commands.apply_async(args=[command_ids])
+    except Exception:
+        logger.exception(
+            "could not publish call commands %s; the command sweep will send them", command_ids
+        )
+        return False
+    return True
 
 
 def dispatch(command_ids: Iterable[int]) -> None:

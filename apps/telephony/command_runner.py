@@ -252,7 +252,9 @@ def _unreachable_retry(command: CallCommand, reason: str) -> RunOutcome:
             )
         )
     services.call_command_release(command_id=command.pk)
-    return RunOutcome(command, retry_in=min(30.0, 2.0**command.attempts))
+    return RunOutcome(
+        command, retry_in=min(services.UNREACHABLE_RETRY_CAP_SECONDS, 2.0**command.attempts)
+    )
 
 
 def run_call_command(command_id: int) -> RunOutcome:

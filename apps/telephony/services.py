@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -896,9 +898,9 @@ class CommandClaim:
 SEND_LEASE_SECONDS = 15.0
 
 
-def _lease_seconds(command: CallCommand) -> float:
-    timeout = command.params.get("timeout") or 60
-    if (
+def _places_a_leg(command: CallCommand) -> bool:
+    """Tell whether sending the command dials someone (it waits up to its ring timeout)."""
+    return (
         command.kind
         in (
             CallCommand.Kind.ORIGINATE,
@@ -907,7 +909,12 @@ def _lease_seconds(command: CallCommand) -> float:
             CallCommand.Kind.BARGE,
         )
         or command.params.get("action") == "start"
-    ):
+    )
+
+
+def _lease_seconds(command: CallCommand) -> float:
+    timeout = command.params.get("timeout") or 60
+    if _places_a_leg(command):
         return float(timeout) + 30.0
     return SEND_LEASE_SECONDS
 
@@ -916,6 +923,7 @@ def call_command_claim(*, command_id: int) -> CommandClaim:
     """Decide, under a row lock, whether this attempt sends the command; mark it sent if so.
 
     - final commands are left alone (a redelivered task does nothing);
+    - a pending command too late to carry out (``_too_late_reason``) fails, unsent;
     - a pending command becomes ``sent`` (committed before anything goes to FreeSWITCH);
     - a command already ``sent`` belongs to another attempt: wait while its lease runs; once the
       lease expired that attempt died mid-way and the outcome is unknown, so the command is
@@ -923,7 +931,11 @@ def call_command_claim(*, command_id: int) -> CommandClaim:
       fails with ``OUTCOME_UNKNOWN``.
     """
     with transaction.atomic():
-        command = CallCommand.objects.select_for_update().get(pk=command_id)
+        command = (
+            CallCommand.objects.select_for_update(of=("self",))
+            .select_related("call")
+            .get(pk=command_id)
+        )
         if command.is_final:
             return CommandClaim(command, send=False)
         now = timezone.now()
@@ -933,6 +945,14 @@ def call_command_claim(*, command_id: int) -> CommandClaim:
             if elapsed < lease:
                 return CommandClaim(command, send=False, retry_in=max(1.0, lease - elapsed))
             return CommandClaim(_resolve_abandoned(command), send=False)
+        # Checked here, not only by the sweep: a late original message must not dial either.
+        too_late = _too_late_reason(command, now=now)
+        if too_late is not None:
+            error_code, error_message = too_late
+            expired = _command_finish(
+                command, succeeded=False, error_code=error_code, error_message=error_message
+            )
+            return CommandClaim(expired, send=False)
         command.status = CallCommand.Status.SENT
         command.attempts += 1
         command.sent_at = now
@@ -949,6 +969,129 @@ def call_command_release(*, command_id: int) -> CallCommand:
         command.sent_at = None
         command.save(update_fields=["status", "sent_at", "updated_at"])
     return command
+
+
+# Error codes of commands failed without being sent (never a FreeSWITCH cause).
+EXPIRED = "EXPIRED"
+CALL_ENDED = "CALL_ENDED"
+# A command put back to pending (node unreachable) has its own retry message within this long
+# (command_runner's backoff cap); the sweep sends it again only once that retry is overdue.
+UNREACHABLE_RETRY_CAP_SECONDS = 30.0
+# The sweep's work per run: rows locked at most, and commands per execution message.
+SWEEP_LIMIT = 500
+RESEND_BATCH_SIZE = 100
+
+
+def command_resend_after() -> timedelta:
+    """Return how long a pending command waits for its own message before the sweep resends it."""
+    return timedelta(seconds=getattr(settings, "TELEPHONY_COMMAND_RESEND_AFTER_SECONDS", 5))
+
+
+def command_max_age() -> timedelta:
+    """Return the age past which a command is no longer carried out (failed with EXPIRED)."""
+    return timedelta(seconds=getattr(settings, "TELEPHONY_COMMAND_MAX_AGE_SECONDS", 60))
+
+
+def _too_late_reason(command: CallCommand, *, now: datetime) -> tuple[str, str] | None:
+    """Return (error code, message) when a pending command must not be sent any more, else None.
+
+    Dialling someone for a call that already ended, or after the ring timeout the requester
+    gave (routing has applied RONA and offered the caller to someone else by then), rings a
+    phone for nobody; anything older than the max age is stale for whoever asked.
+    """
+    places_a_leg = _places_a_leg(command)
+    if places_a_leg and command.call is not None and command.call.ended_at is not None:
+        return CALL_ENDED, _("The call ended before this command was sent.")
+    limit = command_max_age().total_seconds()
+    if places_a_leg:
+        limit = min(limit, float(command.params.get("timeout") or limit))
+    age = (now - command.created_at).total_seconds()
+    if age > limit:
+        return EXPIRED, _(
+            "Not sent within %(seconds)d s of the request: too late to carry out."
+        ) % {"seconds": limit}
+    return None
+
+
+@dataclass(frozen=True)
+class CommandSweep:
+    """What one sweep did: commands handed to the worker again, and commands failed as too late."""
+
+    resent: list[int]
+    expired: list[int]
+
+
+def sweep_candidates(*, now: datetime) -> QuerySet[CallCommand]:
+    """Return the commands a sweep at ``now`` looks at, oldest first, locked (skip locked)."""
+    grace = command_resend_after()
+    Status = CallCommand.Status
+    retry_overdue = now - grace - timedelta(seconds=UNREACHABLE_RETRY_CAP_SECONDS)
+    return (
+        CallCommand.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("call", "node")
+        # The indexed condition (telephony_command_unfinished), then the finer one.
+        .filter(status__in=[Status.PENDING, Status.SENT], updated_at__lt=now - grace)
+        .filter(
+            Q(status=Status.PENDING, attempts=0)
+            | Q(status=Status.PENDING, updated_at__lt=retry_overdue)
+            | Q(status=Status.SENT, updated_at__lt=now - timedelta(seconds=SEND_LEASE_SECONDS))
+        )
+        .order_by("updated_at")
+    )
+
+
+def call_commands_sweep(*, now: datetime | None = None) -> CommandSweep:
+    """Send again the committed commands whose execution message was lost; fail the stale ones.
+
+    A command stays ``pending`` forever if its message never reached the worker (the requesting
+    process died before its batch was published, the broker was down, a message was lost). This
+    finds, oldest first:
+
+    - pending commands never tried, older than the resend grace (``command_resend_after``);
+    - pending commands put back after an unreachable node, whose own retry is overdue;
+    - ``sent`` commands whose lease ran out (their attempt died): the claim resolves them from
+      our records and never sends them again.
+
+    Those too late to carry out are failed here with ``EXPIRED`` or ``CALL_ENDED`` (announced
+    like any failure, so routing applies RONA); the others are published again, a batch per
+    message, after commit. Their ``updated_at`` is touched so the next sweeps leave them to this
+    message for another grace period. Sending twice is harmless: ``call_command_claim`` lets one
+    attempt send. Rows another transaction holds (a claim in progress) are skipped.
+    """
+    now = now or timezone.now()
+    to_resend: list[int] = []
+    expired: list[int] = []
+    with transaction.atomic():
+        candidates = list(sweep_candidates(now=now)[:SWEEP_LIMIT])
+        for command in candidates:
+            if command.status == CallCommand.Status.SENT:
+                sent_at = command.sent_at or command.updated_at
+                if (now - sent_at).total_seconds() >= _lease_seconds(command):
+                    to_resend.append(command.pk)
+                continue
+            too_late = _too_late_reason(command, now=now)
+            if too_late is None:
+                to_resend.append(command.pk)
+                continue
+            error_code, error_message = too_late
+            _command_finish(
+                command, succeeded=False, error_code=error_code, error_message=error_message
+            )
+            expired.append(command.pk)
+        if to_resend:
+            CallCommand.objects.filter(pk__in=to_resend).update(updated_at=now)
+            logger.warning(
+                "call commands %s were never executed: sending them again", sorted(to_resend)
+            )
+        for start in range(0, len(to_resend), RESEND_BATCH_SIZE):
+            transaction.on_commit(
+                functools.partial(
+                    command_dispatch.publish, to_resend[start : start + RESEND_BATCH_SIZE]
+                )
+            )
+    if expired:
+        logger.warning("call commands %s were too late to carry out: failed", expired)
+    return CommandSweep(resent=to_resend, expired=expired)
 
 
 def _resolve_abandoned(command: CallCommand) -> CallCommand:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from apps.telephony import services
 from apps.telephony.command_runner import run_call_command, run_call_commands
 
 
@@ -27,3 +28,10 @@ def execute_call_commands(command_ids: list[int]) -> int:
     for command_id, retry_in in retries.items():
         execute_call_command.apply_async(args=[command_id], countdown=retry_in)
     return len(retries)
+
+
+@shared_task(ignore_result=True)
+def sweep_call_commands() -> dict[str, int]:
+    """Send again the call commands whose message was lost; fail those too late (beat, 5 s)."""
+    sweep = services.call_commands_sweep()
+    return {"resent": len(sweep.resent), "expired": len(sweep.expired)}

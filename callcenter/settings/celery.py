@@ -3,7 +3,7 @@
 from celery.schedules import crontab  # noqa: F401  (available to later beat entries)
 from kombu import Queue
 
-from apps.core.env import env_bool, env_str
+from apps.core.env import env_bool, env_int, env_str
 
 _REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -39,6 +39,19 @@ CELERY_BEAT_SCHEDULE = {
     },
     # A lost event delays a routing decision by at most a second.
     "routing-sweep": {"task": "apps.routing.tasks.router_sweep", "schedule": 1.0},
+    # Call commands whose execution message was lost are sent again (telephony queue); a sweep
+    # left in the queue past the next one is dropped rather than run late.
+    "telephony-command-sweep": {
+        "task": "apps.telephony.tasks.sweep_call_commands",
+        "schedule": 5.0,
+        "options": {"expires": 5.0},
+    },
     # SLA warnings and escalations (safe to run twice).
     "tickets-sla-sweep": {"task": "apps.tickets.tasks.sla_sweep", "schedule": 60.0},
 }
+
+# The call-command sweep: a command still pending this long after it was committed (or last sent
+# again) lost its message and is sent again; one older than the max age is failed with EXPIRED
+# instead of being carried out late (an originate also once its ring timeout has passed).
+TELEPHONY_COMMAND_RESEND_AFTER_SECONDS = env_int("TELEPHONY_COMMAND_RESEND_AFTER_SECONDS", 5)
+TELEPHONY_COMMAND_MAX_AGE_SECONDS = env_int("TELEPHONY_COMMAND_MAX_AGE_SECONDS", 60)

@@ -499,11 +499,12 @@ def test_a_batch_retries_on_their_own_the_commands_an_unreachable_node_kept(
 ):
     from apps.telephony.tasks import execute_call_commands
 
-    # Given commands for a node nothing listens on (port 1 refuses at once)
+    # Given commands for a node nothing listens on (port 1 refuses at once); a ring timeout
+    # longer than the client's connection attempts, or the second would expire unsent
     node = FreeswitchNode.objects.create(name="down", host="127.0.0.1", port=1, password="x")
     with django_capture_on_commit_callbacks():
-        first = _originate(node, key="k-1")
-        second = _originate(node, key="k-2")
+        first = _originate(node, key="k-1", timeout=30)
+        second = _originate(node, key="k-2", timeout=30)
 
     # When the batch runs
     try:
