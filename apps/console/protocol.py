@@ -109,6 +109,11 @@ _REASONS: Final = (
         ("UNALLOCATED_NUMBER", "NO_ROUTE_DESTINATION", "INVALID_NUMBER_FORMAT"),
         _lazy("The number cannot be reached."),
     ),
+    (
+        ("EXPIRED",),
+        _lazy("The phone system could not carry out the action in time; it was cancelled."),
+    ),
+    (("CALL_ENDED",), _lazy("The call had already ended.")),
 )
 
 

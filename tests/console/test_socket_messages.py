@@ -299,3 +299,16 @@ def test_snapshot_of_an_agent_with_two_calls_shows_the_live_one(cast, node, supp
     snapshot = run(scenario)
     assert snapshot["interaction"]["call_id"] == live.call.pk
     assert [item["call_id"] for item in snapshot["recent"]] == [live.call.pk]
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [("EXPIRED", "in time; it was cancelled"), ("CALL_ENDED", "already ended")],
+)
+def test_commands_the_switch_never_ran_are_explained_not_shown_as_codes(code, words):
+    from apps.console.protocol import failure_reason
+
+    reason = failure_reason(action="transfer", error_code=code, error_message="")
+
+    assert words in reason
+    assert code not in reason
