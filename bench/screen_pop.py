@@ -48,8 +48,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--batch-wait-ms",
         type=int,
-        default=50,
-        help="the event process's batching window (its default is 50)",
+        default=5,
+        help="the event process's batching window (its default is 5)",
     )
     parser.add_argument(
         "--queue-stats-interval",
@@ -649,9 +649,14 @@ def report(  # type: ignore[no-untyped-def]
     )
     for process in processes:
         output = getattr(process, "output", None)
-        tail = [line for line in output().splitlines() if "lag_p50" in line] if output else []
+        lines = output().splitlines() if output else []
+        tail = [line for line in lines if "lag_p50" in line and "domain-event lane" not in line]
         if tail:
             print(f"  event process ingest: {tail[-1]}")
+        # Each subscriber's lane: queued -> every handler returned (the event process's log).
+        for line in lines:
+            if "domain-event lane" in line:
+                print(f"  {line[line.index('domain-event lane') :]}")
     if everything:
         p95 = percentile(everything, 0.95)
         verdict = "meets" if p95 < 100 and failures == 0 else "misses"

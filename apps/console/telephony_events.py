@@ -6,6 +6,11 @@ was prepared by the realtime worker when the caller entered the queue) and one p
 outcome one push, a caller joining a queue one task message (the realtime worker prepares the
 screen-pop and counts the queue), a caller leaving it a query and one or two Redis writes.
 Telephony itself pushes the agent-leg events (ringing, answered, held, hung up...).
+
+In the event process each lane is an ordered queue with its own thread (see ``domain_events``):
+what an agent waits for (screen-pops, control outcomes, and the queued caller whose screen-pop
+must be prepared before the ring) has an urgent lane of its own, served first, so it never queues
+behind the queue statistics' query, nor behind other apps' handlers.
 """
 
 from __future__ import annotations
@@ -87,11 +92,18 @@ def on_command_finished(event: CallEvent) -> None:
     )
 
 
+AGENT_LANE = "console.agent"
+QUEUES_LANE = "console.queues"
+
+
 def subscribe() -> None:
     """Subscribe the console to the telephony events it reacts to."""
-    domain_events.subscribe(domain_events.CALL_RINGING, on_agent_leg_ringing)
-    domain_events.subscribe(domain_events.CALL_ANSWERED, on_agent_leg_answered)
-    domain_events.subscribe(domain_events.CALL_PARKED, on_call_parked)
-    domain_events.subscribe(domain_events.CALL_HUNGUP, on_leg_hungup)
-    domain_events.subscribe(domain_events.COMMAND_SUCCEEDED, on_command_finished)
-    domain_events.subscribe(domain_events.COMMAND_FAILED, on_command_finished)
+    for kind, handler in (
+        (domain_events.CALL_PARKED, on_call_parked),
+        (domain_events.CALL_RINGING, on_agent_leg_ringing),
+        (domain_events.CALL_ANSWERED, on_agent_leg_answered),
+        (domain_events.COMMAND_SUCCEEDED, on_command_finished),
+        (domain_events.COMMAND_FAILED, on_command_finished),
+    ):
+        domain_events.subscribe(kind, handler, lane=AGENT_LANE, urgent=True)
+    domain_events.subscribe(domain_events.CALL_HUNGUP, on_leg_hungup, lane=QUEUES_LANE)

@@ -211,3 +211,27 @@ def test_the_queue_figures_reach_the_queues_group(cast, support_queue, listen):
         enqueued.isoformat(),
     )
     assert pushed["longest_wait_seconds"] >= 30
+
+
+def test_what_agents_wait_for_has_a_lane_no_slower_subscriber_shares():
+    # The event process serves the urgent lane first: a screen-pop must not queue behind
+    # routing's database work nor the queue statistics' query.
+    from apps.console import telephony_events
+
+    lanes: dict[str, set] = {}
+    urgent: set[str] = set()
+    for subscriptions in domain_events._subscribers.values():
+        for subscription in subscriptions:
+            lanes.setdefault(subscription.lane, set()).add(subscription.handler)
+            if subscription.urgent:
+                urgent.add(subscription.lane)
+
+    assert lanes[telephony_events.AGENT_LANE] == {
+        telephony_events.on_call_parked,  # prepares the screen-pop before the agent is rung
+        telephony_events.on_agent_leg_ringing,
+        telephony_events.on_agent_leg_answered,
+        telephony_events.on_command_finished,
+    }
+    assert telephony_events.on_leg_hungup in lanes[telephony_events.QUEUES_LANE]
+    assert "routing" in lanes
+    assert urgent == {telephony_events.AGENT_LANE}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
+import gevent
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -213,3 +215,163 @@ def test_every_fact_of_an_agents_leg_reaches_the_console_even_across_batches(
         (realtime.agent_group(agent.pk), "call.hungup", "agent-1"),
     ]
     assert sent[1][2]["other_leg_uuid"] == "agent-1"
+
+
+# ------------------------------------------------------------------- lanes (the event process)
+
+
+class Gate:
+    """A handler that blocks its lane's thread until opened, recording what it saw."""
+
+    def __init__(self) -> None:
+        self.open = threading.Event()
+        self.seen: list[str | None] = []
+
+    def __call__(self, event: CallEvent) -> None:
+        self.open.wait(10)
+        self.seen.append(event.call_uuid)
+
+
+def _calls(*uuids: str, kind: str = domain_events.CALL_HUNGUP) -> list[CallEvent]:
+    return [CallEvent(kind=kind, node="fs1", occurred_at=AT, call_uuid=uuid) for uuid in uuids]
+
+
+@pytest.fixture
+def lanes():
+    created: list[domain_events.Lanes] = []
+
+    def make(**options) -> domain_events.Lanes:
+        created.append(domain_events.Lanes(**options))
+        return created[-1]
+
+    yield make
+    for each in created:
+        each.stop(timeout=5)
+
+
+def test_a_slow_subscribers_backlog_does_not_delay_another_lanes_delivery(lanes):
+    # Given a routing-like subscriber with a backlog of 120 events, then a console-like event
+    delivered: list[tuple[str, str | None]] = []
+    domain_events.subscribe(
+        domain_events.CALL_HUNGUP, lambda e: delivered.append(("slow", e.call_uuid)), lane="slow"
+    )
+    domain_events.subscribe(
+        domain_events.CALL_RINGING, lambda e: delivered.append(("fast", e.call_uuid)), lane="fast"
+    )
+    announcer = lanes()
+
+    # When a batch of 120 hangups is published, then a batch with a ringing leg
+    announcer.submit(_calls(*(f"c{n}" for n in range(120))))
+    announcer.submit(_calls("r1", kind=domain_events.CALL_RINGING))
+
+    # Then the ringing leg is delivered right after the first hangup, not after all of them
+    assert announcer.wait_idle(5)
+    assert delivered[:3] == [("slow", "c0"), ("fast", "r1"), ("slow", "c1")]
+    assert [uuid for lane, uuid in delivered if lane == "slow"] == [f"c{n}" for n in range(120)]
+    assert announcer.is_idle
+
+
+def test_an_urgent_lane_is_served_before_the_others_backlog(lanes):
+    # Given routing-like and queue-statistics-like lanes with backlogs, and an urgent lane
+    delivered: list[tuple[str, str | None]] = []
+    for lane in ("routing", "queues"):
+        domain_events.subscribe(
+            domain_events.CALL_HUNGUP,
+            lambda e, lane=lane: delivered.append((lane, e.call_uuid)),
+            lane=lane,
+        )
+    domain_events.subscribe(
+        domain_events.CALL_RINGING,
+        lambda e: delivered.append(("agent", e.call_uuid)),
+        lane="agent",
+        urgent=True,
+    )
+    announcer = lanes()
+
+    # When hangups are published, then two ringing legs
+    announcer.submit(_calls(*(f"c{n}" for n in range(30))))
+    announcer.submit(_calls("r1", "r2", kind=domain_events.CALL_RINGING))
+
+    # Then both ringing legs come first, and the others still get every event in order
+    assert announcer.wait_idle(5)
+    assert delivered[:2] == [("agent", "r1"), ("agent", "r2")]
+    for lane in ("routing", "queues"):
+        assert [uuid for name, uuid in delivered if name == lane] == [f"c{n}" for n in range(30)]
+
+
+def test_a_lane_keeps_commit_order_and_goes_on_after_a_failing_handler(lanes):
+    # Given a lane with a handler that fails on some events, then one that records
+    seen: list[str | None] = []
+
+    def broken(event: CallEvent) -> None:
+        if event.call_uuid in {"c2", "c5"}:
+            raise RuntimeError("subscriber bug")
+
+    domain_events.subscribe(domain_events.CALL_HUNGUP, broken, lane="routing")
+    domain_events.subscribe("*", lambda e: seen.append(e.call_uuid), lane="routing")
+    announcer = lanes()
+
+    # When batches are published while the lane is busy with earlier ones
+    for start in range(0, 60, 6):
+        announcer.submit(_calls(*(f"c{n}" for n in range(start, start + 6))))
+
+    # Then every event reached the lane's handlers in order, the failures counted
+    assert announcer.wait_idle(5)
+    assert seen == [f"c{n}" for n in range(60)]
+    stats = announcer.lane("routing").stats
+    assert (stats.delivered, stats.failed) == (60, 2)
+
+
+def test_each_lane_gets_only_its_subscribers_kinds(lanes):
+    parked: list[str | None] = []
+    hungup: list[str | None] = []
+    domain_events.subscribe(
+        domain_events.CALL_PARKED, lambda e: parked.append(e.call_uuid), lane="a"
+    )
+    domain_events.subscribe(
+        domain_events.CALL_HUNGUP, lambda e: hungup.append(e.call_uuid), lane="b"
+    )
+    announcer = lanes()
+
+    announcer.submit(
+        [
+            *_calls("p1", kind=domain_events.CALL_PARKED),
+            *_calls("h1"),
+            *_calls("x", kind="call.dtmf"),
+        ]
+    )
+
+    assert announcer.wait_idle(5)
+    assert (parked, hungup) == (["p1"], ["h1"])
+    assert set(announcer.lanes) == {"a", "b"}
+
+
+def test_a_full_lane_makes_the_publisher_wait_and_loses_nothing(lanes):
+    # Given a lane bounded to 2 waiting events, stuck on its first
+    slow = Gate()
+    domain_events.subscribe(domain_events.CALL_HUNGUP, slow, lane="slow")
+    announcer = lanes(max_pending=2)
+    announcer.submit(_calls("c1"))
+    gevent.sleep(0.05)  # the lane's thread takes c1 and blocks
+
+    # When more events are published than the lane holds
+    publisher = gevent.spawn(announcer.submit, _calls("c2", "c3", "c4", "c5"))
+    gevent.sleep(0.1)
+
+    # Then the publisher waits for room, and once the subscriber goes on nothing was dropped
+    assert not publisher.dead
+    assert announcer.lane("slow").stats.full_waits >= 1
+    assert announcer.lane("slow").backlog == 2
+    slow.open.set()
+    publisher.join(5)
+    assert publisher.dead
+    assert announcer.wait_idle(5)
+    assert slow.seen == ["c1", "c2", "c3", "c4", "c5"]
+
+
+def test_a_handler_lane_defaults_to_its_app():
+    from apps.console import telephony_events
+    from apps.routing import telephony_gateway
+
+    assert domain_events.lane_of(telephony_gateway.on_call_hungup) == "routing"
+    assert domain_events.lane_of(telephony_events.on_leg_hungup) == "console"
