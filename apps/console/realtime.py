@@ -5,38 +5,21 @@ telephony events (the event process and the telephony worker) greenlets share on
 an event loop running in one greenlet (telephony's PushSender, another task's push) makes
 ``async_to_sync`` in another fail ("cannot use AsyncToSync in the same thread as an async event
 loop") and can break the other loop. Under gevent this module therefore sends group messages
-with the synchronous Redis client over gevent's cooperative sockets, writing exactly what
-channels_redis' ``group_send`` writes (same keys, serialisation and capacity rule), so no event
-loop is involved. Elsewhere it is push_now.
+with the synchronous Redis client over gevent's cooperative sockets
+(``apps.core.channel_layer.group_send_sync``: what the channel layer writes, in two round trips),
+so no event loop is involved. Elsewhere it is push_now.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 
+from apps.core.channel_layer import group_send_sync
 from apps.core.realtime import push_now
 
 logger = logging.getLogger(__name__)
-
-# channels_redis' group_send, once per connection: add the message to each channel's sorted set
-# unless the channel is at capacity; return how many were over capacity.
-_GROUP_SEND_LUA = """
-local over_capacity = 0
-local current_time = ARGV[#ARGV - 1]
-local expiry = ARGV[#ARGV]
-for i=1,#KEYS do
-    if redis.call('ZCOUNT', KEYS[i], '-inf', '+inf') < tonumber(ARGV[i + #KEYS]) then
-        redis.call('ZADD', KEYS[i], current_time, ARGV[i])
-        redis.call('EXPIRE', KEYS[i], expiry)
-    else
-        over_capacity = over_capacity + 1
-    end
-end
-return over_capacity
-"""
 
 # Sync Redis clients by (gevent hub, host index): a socket belongs to the hub it was made in.
 _clients: dict[tuple[int, int], Any] = {}
@@ -67,31 +50,6 @@ def _client(layer: Any, index: int) -> Any:
         return client
 
 
-def _group_send_sync(layer: Any, group: str, message: dict[str, Any]) -> None:
-    # channels_redis spends four round trips; the same writes in two (one per pipeline), as the
-    # event process sends a screen-pop in the middle of its announcements.
-    key = layer._group_key(group)
-    connection = _client(layer, layer.consistent_hash(group))
-    pipe = connection.pipeline(transaction=False)
-    pipe.zremrangebyscore(key, min=0, max=int(time.time()) - layer.group_expiry)
-    pipe.zrange(key, 0, -1)
-    _removed, members = pipe.execute()
-    channel_names = [name.decode("utf8") for name in members]
-    by_connection, messages, capacities = layer._map_channel_keys_to_connection(
-        channel_names, message
-    )
-    for index, channel_keys in by_connection.items():
-        client = _client(layer, index)
-        pipe = client.pipeline(transaction=False)
-        for channel_key in channel_keys:
-            pipe.zremrangebyscore(channel_key, min=0, max=int(time.time()) - int(layer.expiry))
-        args = [messages[channel_key] for channel_key in channel_keys]
-        args += [capacities[channel_key] for channel_key in channel_keys]
-        args += [time.time(), layer.expiry]
-        pipe.eval(_GROUP_SEND_LUA, len(channel_keys), *channel_keys, *args)
-        pipe.execute()
-
-
 def push(group: str, message_type: str, payload: dict[str, Any]) -> None:
     """Send a message to a group now (callers are past their commit); never raises."""
     if not gevent_patched():
@@ -105,7 +63,7 @@ def push(group: str, message_type: str, payload: dict[str, Any]) -> None:
     message = {"type": "broadcast", "message": {"type": message_type, **payload}}
     try:
         if hasattr(layer, "_map_channel_keys_to_connection"):
-            _group_send_sync(layer, group, message)
+            group_send_sync(layer, group, message, lambda index: _client(layer, index))
         else:  # a layer without Redis (the in-memory demo layer) has no loop to collide with
             push_now(group, message_type, payload)
     except Exception:  # a browser update must never break the caller

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from hashlib import sha1
 from typing import Any
 
@@ -29,7 +29,7 @@ from redis.exceptions import NoScriptError
 logger = logging.getLogger(__name__)
 
 # channels_redis 4.3's group delivery script: add to each channel under its capacity.
-_DELIVER_LUA = """
+DELIVER_LUA = """
 local over_capacity = 0
 local current_time = ARGV[#ARGV - 1]
 local expiry = ARGV[#ARGV]
@@ -43,7 +43,7 @@ for i=1,#KEYS do
 end
 return over_capacity
 """
-_DELIVER_SHA = sha1(_DELIVER_LUA.encode()).hexdigest()  # noqa: S324  (Redis names scripts by SHA-1)
+DELIVER_SHA = sha1(DELIVER_LUA.encode()).hexdigest()  # noqa: S324  (Redis names scripts by SHA-1)
 # Scores of one batch's sends step by a microsecond: distinct, increasing, and far below the
 # resolution at which batches follow each other.
 _SCORE_STEP = 1e-6
@@ -62,34 +62,18 @@ class PipelinedRedisChannelLayer(RedisChannelLayer):
             return
         now = time.time()
         members = await self._group_members([group for group, _ in sends], now)
-        deliveries: dict[int, list[tuple[list[str], list[Any]]]] = defaultdict(list)
-        for position, ((_group, message), channel_names) in enumerate(
-            zip(sends, members, strict=True)
-        ):
-            if not channel_names:
-                continue
-            by_connection, messages, capacities = self._map_channel_keys_to_connection(
-                channel_names, message
-            )
-            score = now + position * _SCORE_STEP
-            for index, keys in by_connection.items():
-                args = [messages[key] for key in keys] + [capacities[key] for key in keys]
-                deliveries[index].append((keys, [*args, score, self.expiry]))
-        for index, calls in deliveries.items():
+        for index, calls in deliveries(self, sends, members, now).items():
             await self._deliver(index, calls, now)
 
     async def _group_members(self, groups: list[str], now: float) -> list[list[str]]:
         positions: dict[int, list[int]] = defaultdict(list)
         for position, group in enumerate(groups):
-            assert self.require_valid_group_name(group), "Group name not valid"
             positions[self.consistent_hash(group)].append(position)
         members: list[list[str]] = [[] for _ in groups]
         for index, group_positions in positions.items():
             pipe = self.connection(index).pipeline(transaction=False)
             for position in group_positions:
-                key = self._group_key(groups[position])
-                pipe.zremrangebyscore(key, min=0, max=int(now) - self.group_expiry)
-                pipe.zrange(key, 0, -1)
+                queue_group_reads(self, pipe, groups[position], now)
             results = await pipe.execute()
             for offset, position in enumerate(group_positions):
                 members[position] = [name.decode("utf8") for name in results[2 * offset + 1]]
@@ -101,12 +85,7 @@ class PipelinedRedisChannelLayer(RedisChannelLayer):
         connection = self.connection(index)
         for attempt in range(2):
             pipe = connection.pipeline(transaction=False)
-            script_results: list[int] = []
-            for keys, args in calls:
-                for key in keys:
-                    pipe.zremrangebyscore(key, min=0, max=int(now) - int(self.expiry))
-                script_results.append(len(pipe))
-                pipe.evalsha(_DELIVER_SHA, len(keys), *keys, *args)
+            script_results = queue_deliveries(self, pipe, calls, now)
             try:
                 results = await pipe.execute()
             except NoScriptError:
@@ -115,9 +94,85 @@ class PipelinedRedisChannelLayer(RedisChannelLayer):
                 # old messages twice is harmless).
                 if attempt:
                     raise
-                await connection.script_load(_DELIVER_LUA)
+                await connection.script_load(DELIVER_LUA)
                 continue
-            over_capacity = sum(results[position] for position in script_results)
-            if over_capacity:
-                logger.info("%s channel message(s) over capacity in a group send", over_capacity)
+            _log_over_capacity(sum(results[position] for position in script_results))
             return
+
+
+# ------------------------------------------------------------- shared with the sync sender
+# apps/console/realtime.py sends from gevent processes with redis-py's synchronous client (no
+# event loop may run there); it builds and queues the same commands through these helpers.
+
+Delivery = tuple[list[str], list[Any]]
+
+
+def deliveries(
+    layer: RedisChannelLayer,
+    sends: Sequence[tuple[str, dict[str, Any]]],
+    members: Sequence[list[str]],
+    now: float,
+) -> dict[int, list[Delivery]]:
+    """Return, per Redis connection index, the (channel keys, script args) of each send."""
+    calls: dict[int, list[Delivery]] = defaultdict(list)
+    for position, ((_group, message), channel_names) in enumerate(zip(sends, members, strict=True)):
+        if not channel_names:
+            continue
+        by_connection, messages, capacities = layer._map_channel_keys_to_connection(
+            channel_names, message
+        )
+        score = now + position * _SCORE_STEP
+        for index, keys in by_connection.items():
+            args = [messages[key] for key in keys] + [capacities[key] for key in keys]
+            calls[index].append((keys, [*args, score, layer.expiry]))
+    return calls
+
+
+def queue_group_reads(layer: RedisChannelLayer, pipe: Any, group: str, now: float) -> None:
+    """Queue the two commands whose second result is a group's member channels."""
+    assert layer.require_valid_group_name(group), "Group name not valid"
+    key = layer._group_key(group)
+    pipe.zremrangebyscore(key, min=0, max=int(now) - layer.group_expiry)
+    pipe.zrange(key, 0, -1)
+
+
+def queue_deliveries(
+    layer: RedisChannelLayer, pipe: Any, calls: list[Delivery], now: float
+) -> list[int]:
+    """Queue the deliveries on a pipeline; return the positions of the script results."""
+    script_results: list[int] = []
+    for keys, args in calls:
+        for key in keys:
+            pipe.zremrangebyscore(key, min=0, max=int(now) - int(layer.expiry))
+        script_results.append(len(pipe))
+        pipe.evalsha(DELIVER_SHA, len(keys), *keys, *args)
+    return script_results
+
+
+def group_send_sync(
+    layer: RedisChannelLayer, group: str, message: dict[str, Any], client: Callable[[int], Any]
+) -> None:
+    """Send like ``group_send`` with synchronous redis-py clients (``client(index)``)."""
+    now = time.time()
+    pipe = client(layer.consistent_hash(group)).pipeline(transaction=False)
+    queue_group_reads(layer, pipe, group, now)
+    members = [name.decode("utf8") for name in pipe.execute()[1]]
+    for index, calls in deliveries(layer, [(group, message)], [members], now).items():
+        connection = client(index)
+        for attempt in range(2):
+            pipe = connection.pipeline(transaction=False)
+            script_results = queue_deliveries(layer, pipe, calls, now)
+            try:
+                results = pipe.execute()
+            except NoScriptError:  # see PipelinedRedisChannelLayer._deliver
+                if attempt:
+                    raise
+                connection.script_load(DELIVER_LUA)
+                continue
+            _log_over_capacity(sum(results[position] for position in script_results))
+            break
+
+
+def _log_over_capacity(count: int) -> None:
+    if count:
+        logger.info("%s channel message(s) over capacity in a group send", count)

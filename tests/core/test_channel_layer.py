@@ -124,3 +124,19 @@ def test_a_full_channel_drops_new_messages_like_channels_redis(layers):
 
     # capacity=50 per process: the first fifty are kept, the rest refused (as channels_redis does).
     assert _run(scenario) == list(range(50))
+
+
+def test_the_synchronous_sender_writes_what_the_layer_reads(layers):
+    # The gevent processes' sender (no event loop there) shares the layer's commands.
+    from apps.core.channel_layer import group_send_sync
+
+    sender, stock = layers
+    client = redis.Redis.from_url(_url())
+    channel = _run(_join, stock, "agent.6")
+    client.script_flush()  # first use on this server: the script is loaded on the way
+
+    group_send_sync(sender, "agent.6", {"type": "broadcast", "n": 1}, lambda index: client)
+    group_send_sync(sender, "agent.6", {"type": "broadcast", "n": 2}, lambda index: client)
+
+    received = _run(_take, stock, channel, 2)
+    assert [message["n"] for message in received] == [1, 2]
