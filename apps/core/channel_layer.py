@@ -1,4 +1,4 @@
-"""The suite's channel layer: channels_redis with group sends in two pipelined round trips.
+"""The suite's channel layer: channels_redis with pipelined group sends and a leaner receive.
 
 ``RedisChannelLayer.group_send`` makes four round trips per group (expire members, read members,
 expire each member channel's old messages, then an ``EVAL`` that ships the whole Lua script) and
@@ -9,6 +9,9 @@ message encoding and the delivery script are channels_redis's own, so consumers 
 messages as usual; requirements.txt pins channels-redis because this relies on its internals
 (``_group_key``, ``_map_channel_keys_to_connection``), and tests/core/test_channel_layer.py
 checks the two against each other.
+
+Receive: a waiting message is taken in one round trip instead of three (same backup queue, so a
+cancelled receive still loses nothing).
 
 Order: a channel's messages are a sorted set scored by send time, so each send of a batch gets
 its own increasing score and a console receives a batch's messages in the order submitted.
@@ -44,6 +47,22 @@ end
 return over_capacity
 """
 DELIVER_SHA = sha1(DELIVER_LUA.encode()).hexdigest()  # noqa: S324  (Redis names scripts by SHA-1)
+# channels_redis's receive, steps 1-3 in one script: put back what a cancelled receive left in
+# the in-flight backup, pop the oldest message, keep it in the backup until it is handled.
+RECEIVE_LUA = """
+local backed_up = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+for i = #backed_up, 1, -2 do
+    redis.call('ZADD', KEYS[1], backed_up[i], backed_up[i - 1])
+end
+redis.call('DEL', KEYS[2])
+local popped = redis.call('ZPOPMIN', KEYS[1])
+if popped[1] then
+    redis.call('ZADD', KEYS[2], popped[2], popped[1])
+    return popped[1]
+end
+return false
+"""
+RECEIVE_SHA = sha1(RECEIVE_LUA.encode()).hexdigest()  # noqa: S324
 # Scores of one batch's sends step by a microsecond: distinct, increasing, and far below the
 # resolution at which batches follow each other.
 _SCORE_STEP = 1e-6
@@ -51,6 +70,23 @@ _SCORE_STEP = 1e-6
 
 class PipelinedRedisChannelLayer(RedisChannelLayer):
     """``RedisChannelLayer`` whose group sends are pipelined (see the module docstring)."""
+
+    async def _brpop_with_clean(self, index: int, channel: str, timeout: float) -> Any:
+        """Take a channel's next message: one round trip when one is waiting.
+
+        channels_redis spends three (cleanup script, BZPOPMIN, backup ZADD) per message, and a
+        console process receives every message of its 1,500 sockets through this path. Only
+        when the channel is empty does it fall back to the blocking wait.
+        """
+        connection = self.connection(index)
+        backup = self._backup_channel_name(channel)
+        try:
+            member = await connection.evalsha(RECEIVE_SHA, 2, channel, backup)
+        except NoScriptError:
+            member = await connection.eval(RECEIVE_LUA, 2, channel, backup)
+        if member:
+            return member
+        return await super()._brpop_with_clean(index, channel, timeout)
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Send a message to every channel of a group (two round trips)."""

@@ -3,6 +3,8 @@ member, once, in order, readable by a stock channels_redis consumer."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import redis
 from asgiref.sync import async_to_sync
@@ -140,3 +142,40 @@ def test_the_synchronous_sender_writes_what_the_layer_reads(layers):
 
     received = _run(_take, stock, channel, 2)
     assert [message["n"] for message in received] == [1, 2]
+
+
+def test_the_lean_receive_hands_over_every_message_in_order_and_cleans_up(layers):
+    sender, stock = layers
+
+    async def scenario():
+        channel = await _join(sender, "agent.7")
+        for n in range(20):
+            await stock.group_send("agent.7", {"type": "broadcast", "n": n})
+        received = [message["n"] for message in await _take(sender, channel, 20)]
+        await asyncio.gather(*sender.receive_cleaners)
+        backups = await sender.connection(0).keys("*$inflight")
+        left = [await sender.connection(0).zcard(key) for key in backups]
+        return received, left
+
+    received, left = _run(scenario)
+
+    assert received == list(range(20))
+    assert not any(left)
+
+
+def test_a_message_left_in_flight_by_a_cancelled_receive_is_delivered_next(layers):
+    sender, _stock = layers
+
+    async def scenario():
+        channel = await _join(sender, "agent.8")
+        await sender.group_send("agent.8", {"type": "broadcast", "n": "first"})
+        await sender.group_send("agent.8", {"type": "broadcast", "n": "second"})
+        key = sender.prefix + sender.non_local_name(channel)
+        connection = sender.connection(sender.consistent_hash(sender.non_local_name(channel)))
+        # A receive cancelled after its pop: the oldest message sits in the in-flight backup.
+        score_and_member = await connection.zpopmin(key)
+        member, score = score_and_member[0]
+        await connection.zadd(key + "$inflight", {member: score})
+        return [message["n"] for message in await _take(sender, channel, 2)]
+
+    assert _run(scenario) == ["first", "second"]
