@@ -3,7 +3,9 @@ import sys
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
+from apps.core.database import database_create_if_missing
 from apps.core.demo import seed_demo_data
 from apps.core.supervisor import run_processes, suite_processes
 
@@ -24,6 +26,9 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         if not settings.DEBUG:
             raise CommandError("run_demo is for the dev profile (it creates known passwords).")
+        database = connection.settings_dict
+        if database_create_if_missing(database):
+            self.stdout.write(f"created database {database['NAME']}")
         call_command("migrate", interactive=False, verbosity=0)
         call_command("setup_roles", verbosity=0)
         logins = seed_demo_data()
