@@ -44,6 +44,7 @@ from typing import Any
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the suite's own helpers (apps.core.database)
 PYTHON = sys.executable
 PG = "postgres://postgres@127.0.0.1:5432"
 CHUNK_ROWS = 200_000
@@ -134,11 +135,11 @@ def bench_env(database: str, *, pool: bool) -> dict[str, str]:
 
 
 def ensure_database(database: str) -> None:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{database}"')
-            print(f"created database {database}")
+    from apps.core.database import database_create_if_missing
+
+    server = {"HOST": "127.0.0.1", "PORT": 5432, "USER": "postgres"}  # as PG says
+    if database_create_if_missing({**server, "NAME": database}):
+        print(f"created database {database}")
 
 
 def manage(env: dict[str, str], *args: str) -> None:

@@ -128,22 +128,10 @@ def _setup_django() -> None:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
-    from django.db.utils import OperationalError
 
-    try:
-        connection.ensure_connection()
-    except OperationalError:
-        import psycopg
+    from apps.core.database import database_create_if_missing
 
-        settings_db = connection.settings_dict
-        with psycopg.connect(
-            host=settings_db["HOST"],
-            port=settings_db["PORT"] or 5432,
-            user=settings_db["USER"],
-            dbname="postgres",
-            autocommit=True,
-        ) as admin:
-            admin.execute(f'CREATE DATABASE "{settings_db["NAME"]}"')
+    database_create_if_missing(connection.settings_dict)
     call_command("migrate", verbosity=0)
 
 

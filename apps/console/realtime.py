@@ -17,22 +17,13 @@ import threading
 from typing import Any
 
 from apps.core.channel_layer import group_send_sync
-from apps.core.realtime import push_now
+from apps.core.realtime import broadcast_message, gevent_patched, push_now
 
 logger = logging.getLogger(__name__)
 
 # Sync Redis clients by (gevent hub, host index): a socket belongs to the hub it was made in.
 _clients: dict[tuple[int, int], Any] = {}
 _clients_lock = threading.Lock()
-
-
-def gevent_patched() -> bool:
-    """Tell whether this process runs under gevent's monkey-patching."""
-    try:
-        from gevent import monkey
-    except ImportError:
-        return False
-    return monkey.is_module_patched("socket")
 
 
 def _client(layer: Any, index: int) -> Any:
@@ -60,7 +51,7 @@ def push(group: str, message_type: str, payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "broadcast", "message": {"type": message_type, **payload}}
+    message = broadcast_message(message_type, payload)
     try:
         if hasattr(layer, "_map_channel_keys_to_connection"):
             group_send_sync(layer, group, message, lambda index: _client(layer, index))

@@ -55,7 +55,8 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def _message(message_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+def broadcast_message(message_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Return the channel-layer message a console consumer forwards to its socket as is."""
     return {"type": "broadcast", "message": {"type": message_type, **payload}}
 
 
@@ -174,7 +175,8 @@ def _flush_at_exit() -> None:
         logger.warning("realtime pushes still unsent at exit")
 
 
-def _gevent_patched() -> bool:
+def gevent_patched() -> bool:
+    """Tell whether this process runs under gevent's monkey-patching (event process, worker)."""
     try:
         from gevent import monkey
     except ImportError:
@@ -185,12 +187,12 @@ def _gevent_patched() -> bool:
 def _persistent_sender_usable() -> bool:
     # Under gevent a background thread is a greenlet; the in-memory layer is bound to the loop
     # of its receivers. Both keep the per-message send.
-    return not _gevent_patched() and not isinstance(get_channel_layer(), InMemoryChannelLayer)
+    return not gevent_patched() and not isinstance(get_channel_layer(), InMemoryChannelLayer)
 
 
 def push_now(group: str, message_type: str, payload: dict[str, Any]) -> None:
     """Send a message to a group and wait until it was sent (callers outside a transaction)."""
-    message = _message(message_type, payload)
+    message = broadcast_message(message_type, payload)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -211,7 +213,7 @@ def push_now(group: str, message_type: str, payload: dict[str, Any]) -> None:
 def push_soon(group: str, message_type: str, payload: dict[str, Any]) -> None:
     """Hand a message over for sending without waiting (hot paths; sent in order)."""
     if _persistent_sender_usable():
-        _sender.submit(group, _message(message_type, payload), wait=False)
+        _sender.submit(group, broadcast_message(message_type, payload), wait=False)
     else:
         push_now(group, message_type, payload)
 

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from apps.core.realtime import gevent_patched
 from apps.telephony import services
 from apps.telephony.clients import client_for_node
 from apps.telephony.esl import (
@@ -283,14 +284,6 @@ def run_call_command(command_id: int) -> RunOutcome:
     )
 
 
-def _gevent_patched() -> bool:
-    try:
-        from gevent import monkey
-    except ImportError:  # pragma: no cover (gevent is a dependency of the telephony worker)
-        return False
-    return monkey.is_module_patched("socket")
-
-
 def _run_isolated(command_id: int) -> float | None:
     """Run one command of a batch; return when to run it again (None: done)."""
     try:
@@ -314,7 +307,7 @@ def run_call_commands(command_ids: list[int]) -> dict[int, float]:
     behind it. Elsewhere (tests, eager mode) they run one after the other.
     """
     retries: dict[int, float] = {}
-    if not _gevent_patched() or len(command_ids) == 1:
+    if not gevent_patched() or len(command_ids) == 1:
         for command_id in command_ids:
             retry_in = _run_isolated(command_id)
             if retry_in is not None:

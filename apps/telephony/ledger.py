@@ -469,9 +469,7 @@ def send_pushes(pushes: list[tuple[str, str, dict[str, Any]]]) -> None:
         async def send(group: str, message_type: str, payload: dict[str, Any]) -> None:
             async with semaphore:
                 try:
-                    await layer.group_send(
-                        group, {"type": "broadcast", "message": {"type": message_type, **payload}}
-                    )
+                    await layer.group_send(group, realtime.broadcast_message(message_type, payload))
                 except Exception as error:  # noqa: BLE001  (best effort)
                     logger.warning("realtime push to %s failed: %s", group, error)
 

@@ -25,6 +25,8 @@ import gevent.event
 from channels.layers import get_channel_layer
 from gevent.threadpool import ThreadPool
 
+from apps.core.realtime import broadcast_message
+
 logger = logging.getLogger(__name__)
 
 Push = tuple[str, str, dict[str, Any]]
@@ -131,7 +133,7 @@ class PushSender:
             group, message_type, payload = push
             async with semaphore:
                 try:
-                    await layer.group_send(group, _broadcast(message_type, payload))
+                    await layer.group_send(group, broadcast_message(message_type, payload))
                 except Exception as error:  # noqa: BLE001  (best effort, counted)
                     self.stats.failed += 1
                     logger.warning("realtime push to %s failed: %s", group, error)
@@ -146,7 +148,10 @@ class PushSender:
             chunk = batch[start : start + PIPELINE_CHUNK]
             try:
                 await layer.group_send_many(
-                    [(group, _broadcast(kind, payload)) for _, (group, kind, payload) in chunk]
+                    [
+                        (group, broadcast_message(kind, payload))
+                        for _, (group, kind, payload) in chunk
+                    ]
                 )
             except Exception as error:  # noqa: BLE001  (best effort, counted)
                 self.stats.failed += len(chunk)
@@ -161,7 +166,3 @@ class PushSender:
         room = stats.max_lag_samples - len(stats.lags)
         if room > 0:
             stats.lags.extend(now - moment for moment in queued_at[:room])
-
-
-def _broadcast(message_type: str, payload: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "broadcast", "message": {"type": message_type, **payload}}
