@@ -228,6 +228,14 @@ def _enter_native_thread() -> None:
 # ------------------------------------------------------------------------------------- lanes
 
 
+def percentile(values: list[float], fraction: float) -> float | None:
+    """Return the nearest-rank percentile of ``values`` (``fraction`` in 0..1), or None."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
+
+
 @dataclass
 class LaneStats:
     """Counters of one lane (cumulative) and its lags, queued -> every handler returned."""
@@ -242,10 +250,7 @@ class LaneStats:
 
     def lag_percentile(self, fraction: float) -> float | None:
         """Return a lag percentile in seconds (``fraction`` in 0..1), or None without data."""
-        if not self.lags:
-            return None
-        ordered = sorted(self.lags)
-        return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
+        return percentile(self.lags, fraction)
 
 
 class Lane:

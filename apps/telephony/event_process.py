@@ -147,11 +147,7 @@ class IngestStats:
 
     def lag_percentile(self, fraction: float) -> float | None:
         """Return a lag percentile in seconds (``fraction`` in 0..1), or None without data."""
-        if not self.lags:
-            return None
-        ordered = sorted(self.lags)
-        index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-        return ordered[index]
+        return domain_events.percentile(self.lags, fraction)
 
 
 class NodeIngest:
