@@ -34,7 +34,7 @@ from apps.telephony.models import (
     EndpointRegistration,
     FreeswitchNode,
 )
-from apps.telephony.realtime import PushSender
+from apps.telephony.realtime import PushSender, send_group_messages
 
 logger = logging.getLogger(__name__)
 
@@ -451,7 +451,7 @@ class Ledger:
 
 
 def send_pushes(pushes: list[tuple[str, str, dict[str, Any]]]) -> None:
-    """Send group messages through the channel layer now, ten at a time, in one loop run.
+    """Send group messages through the channel layer now, in one loop run.
 
     For processes without a ``PushSender`` (web, workers, tests); the event process queues.
     """
@@ -461,21 +461,7 @@ def send_pushes(pushes: list[tuple[str, str, dict[str, Any]]]) -> None:
     if layer is None:
         return
 
-    async def send_all() -> None:
-        import asyncio
-
-        semaphore = asyncio.Semaphore(10)
-
-        async def send(group: str, message_type: str, payload: dict[str, Any]) -> None:
-            async with semaphore:
-                try:
-                    await layer.group_send(group, realtime.broadcast_message(message_type, payload))
-                except Exception as error:  # noqa: BLE001  (best effort)
-                    logger.warning("realtime push to %s failed: %s", group, error)
-
-        await asyncio.gather(*(send(*push) for push in pushes))
-
     try:
-        async_to_sync(send_all)()
+        async_to_sync(send_group_messages)(layer, pushes)
     except Exception:  # browser updates must never break ingest
         logger.exception("realtime pushes failed")

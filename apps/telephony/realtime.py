@@ -124,40 +124,11 @@ class PushSender:
         self._loop.run_until_complete(self._send(layer, batch))
 
     async def _send(self, layer: Any, batch: list[tuple[float, Push]]) -> None:
-        if hasattr(layer, "group_send_many"):
-            await self._send_pipelined(layer, batch)
-            return
-        semaphore = asyncio.Semaphore(self.concurrency)
-
-        async def send(queued_at: float, push: Push) -> None:
-            group, message_type, payload = push
-            async with semaphore:
-                try:
-                    await layer.group_send(group, broadcast_message(message_type, payload))
-                except Exception as error:  # noqa: BLE001  (best effort, counted)
-                    self.stats.failed += 1
-                    logger.warning("realtime push to %s failed: %s", group, error)
-                    return
-            self._sent([queued_at])
-
-        await asyncio.gather(*(send(queued_at, push) for queued_at, push in batch))
-
-    async def _send_pipelined(self, layer: Any, batch: list[tuple[float, Push]]) -> None:
-        """Send the batch in order, a chunk per pipelined ``group_send_many``."""
-        for start in range(0, len(batch), PIPELINE_CHUNK):
-            chunk = batch[start : start + PIPELINE_CHUNK]
-            try:
-                await layer.group_send_many(
-                    [
-                        (group, broadcast_message(kind, payload))
-                        for _, (group, kind, payload) in chunk
-                    ]
-                )
-            except Exception as error:  # noqa: BLE001  (best effort, counted)
-                self.stats.failed += len(chunk)
-                logger.warning("realtime pushes (%d) failed: %s", len(chunk), error)
-                continue
-            self._sent([queued_at for queued_at, _ in chunk])
+        results = await send_group_messages(
+            layer, [push for _, push in batch], concurrency=self.concurrency
+        )
+        self.stats.failed += results.count(False)
+        self._sent([queued_at for (queued_at, _), sent in zip(batch, results, strict=True) if sent])
 
     def _sent(self, queued_at: list[float]) -> None:
         stats = self.stats
@@ -166,3 +137,40 @@ class PushSender:
         room = stats.max_lag_samples - len(stats.lags)
         if room > 0:
             stats.lags.extend(now - moment for moment in queued_at[:room])
+
+
+async def send_group_messages(
+    layer: Any, pushes: list[Push], *, concurrency: int = 10
+) -> list[bool]:
+    """Send pushes through the channel layer; return, in order, whether each one was sent.
+
+    Pipelined, a chunk per ``group_send_many``, on layers that have it (the suite's); one
+    ``group_send`` each, ``concurrency`` at a time, on others (the in-memory demo layer).
+    Failures are logged and reported, never raised: a browser update is best effort.
+    """
+    if hasattr(layer, "group_send_many"):
+        results: list[bool] = []
+        for start in range(0, len(pushes), PIPELINE_CHUNK):
+            chunk = pushes[start : start + PIPELINE_CHUNK]
+            try:
+                await layer.group_send_many(
+                    [(group, broadcast_message(kind, payload)) for group, kind, payload in chunk]
+                )
+            except Exception as error:  # noqa: BLE001  (best effort, reported)
+                logger.warning("realtime pushes (%d) failed: %s", len(chunk), error)
+                results.extend([False] * len(chunk))
+            else:
+                results.extend([True] * len(chunk))
+        return results
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def send(group: str, message_type: str, payload: dict[str, Any]) -> bool:
+        async with semaphore:
+            try:
+                await layer.group_send(group, broadcast_message(message_type, payload))
+            except Exception as error:  # noqa: BLE001  (best effort, reported)
+                logger.warning("realtime push to %s failed: %s", group, error)
+                return False
+        return True
+
+    return list(await asyncio.gather(*(send(*push) for push in pushes)))
