@@ -14,8 +14,10 @@ agents' legs to their Channels groups (Redis) after each commit.
 
 Prints: events/s ingested (first arrival to last commit, which includes the ~4 s in which the
 last calls talk and hang up), calls/legs/CDRs written, the lag from an event's arrival at the
-reader to the commit of its batch (p50/p99/max), the lag to the announcement and to the browser
-push, pushes sent, and the CPU this process used per event. When ingest cannot keep up with the
+reader to the commit of its batch (p50/p99/max) and from its Event-Date-Timestamp (when the
+simulator fired it: includes time in the socket when the reader falls behind), the lag to the
+announcement and to the browser push, pushes sent, the CPU this process used per event and the
+garbage collector's pauses. When ingest cannot keep up with the
 offered rate the backlog grows for the whole run and the lag figures measure that backlog; the
 CPU per event is then the figure that says what one core sustains. Creates and migrates the
 database when missing. Target (issue #3): 500 new calls/s (~6,000 events/s), p99 lag < 1 s.
@@ -35,6 +37,7 @@ if "--serve" not in sys.argv:
     monkey.patch_all()
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -133,6 +136,27 @@ def _setup_django() -> None:
 
     database_create_if_missing(connection.settings_dict)
     call_command("migrate", verbosity=0)
+
+
+class _GcPauses:
+    """Time the garbage collector's passes (a full pass over a large heap stops everything)."""
+
+    def __init__(self) -> None:
+        self.pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses[info["generation"]].append(time.perf_counter() - self._started)
+
+    def summary(self) -> str:
+        return ", ".join(
+            f"gen{gen} {len(times)} x, {sum(times):.2f} s "
+            f"(max {max(times, default=0) * 1000:.0f} ms)"
+            for gen, times in self.pauses.items()
+        )
 
 
 def _cpu_seconds() -> float:
@@ -236,6 +260,12 @@ def _report(options: argparse.Namespace, node: Any, ingest: Any, run: dict[str, 
             f"lag arrival->commit (ms) : p50 {_ms(run['lags'], 0.5)}  "
             f"p99 {_ms(run['lags'], 0.99)}  max {max(run['lags']) * 1000:.0f}"
         )
+    if run["source_lags"]:
+        print(
+            f"lag fired->commit (ms)   : p50 {_ms(run['source_lags'], 0.5)}  "
+            f"p99 {_ms(run['source_lags'], 0.99)}  max {max(run['source_lags']) * 1000:.0f}  "
+            "(from Event-Date-Timestamp: includes the time in socket buffers)"
+        )
     if stats.publish_lags:
         print(
             f"lag commit->announced(ms): p50 {_ms(stats.publish_lags, 0.5)}  "
@@ -254,6 +284,7 @@ def _report(options: argparse.Namespace, node: Any, ingest: Any, run: dict[str, 
         f"({100 * run['cpu'] / window:.0f} % of one core, "
         f"{1000 * run['cpu'] / max(ingested, 1):.2f} ms/event)"
     )
+    print(f"garbage collector        : {run['gc']}")
     print(f"load average             : {os.getloadavg()[0]:.2f} (2 cores, shared)")
 
 
@@ -262,7 +293,7 @@ def drive(options: argparse.Namespace) -> None:
     _setup_django()
     import gevent
 
-    from apps.telephony.event_process import NodeIngest
+    from apps.telephony.event_process import NodeIngest, tune_gc
 
     child, port = _start_simulator(options)
     node = _prepare_records(options, port)
@@ -271,18 +302,23 @@ def drive(options: argparse.Namespace) -> None:
         from apps.telephony import domain_events
 
         domain_events._subscribers.clear()
-    trace = _install_trace(NodeIngest) if options.trace else []
+    trace, source_lags = _install_trace(NodeIngest)
+    gc_pauses = _GcPauses()
     ingest = NodeIngest(
         node,
         batch_size=options.batch_size,
         batch_wait=options.batch_wait_ms / 1000,
         buffer_size=100_000,
     )
+    tune_gc()  # as manage.py telephony_events does
     ingest.start()
     if not ingest.connection.wait_until_up(10):
         raise SystemExit("could not connect to the simulator")
     ingest.wait_idle(30)
     ingest.stats.lags.clear()
+    trace.clear()
+    source_lags.clear()
+    gc.callbacks.append(gc_pauses)
     received_before, ingested_before = ingest.stats.received, ingest.stats.ingested
     profiler = None
     if options.profile:
@@ -291,17 +327,14 @@ def drive(options: argparse.Namespace) -> None:
         profiler = cProfile.Profile()
         profiler.enable()
     cpu_before = _cpu_seconds()
-    first_arrival = None
     child.stdin.write("go\n")
     child.stdin.flush()
     started = time.monotonic()
     summary_line = gevent.spawn(child.stdout.readline)
-    while not summary_line.ready() or ingest.pending:
-        if first_arrival is None and ingest.stats.received > received_before:
-            first_arrival = time.monotonic()
-        gevent.sleep(0.05)
-    ingest.wait_idle(120)
-    finished = time.monotonic()
+    first_arrival = _wait_for_the_end(ingest, summary_line, received_before)
+    # The last commit, not the end of the wait (which waited for a quiet second).
+    finished = trace[-1][0] + trace[-1][1] if trace else time.monotonic()
+    gc.callbacks.remove(gc_pauses)
     ingest.push_sender.wait_idle(120)
     run = {
         "summary": json.loads(summary_line.get()),
@@ -309,7 +342,9 @@ def drive(options: argparse.Namespace) -> None:
         "window": finished - (first_arrival or started),
         "push_window": time.monotonic() - (first_arrival or started),
         "lags": list(ingest.stats.lags),
+        "source_lags": source_lags,
         "cpu": _cpu_seconds() - cpu_before,
+        "gc": gc_pauses.summary(),
     }
     if profiler is not None:
         import pstats
@@ -323,22 +358,51 @@ def drive(options: argparse.Namespace) -> None:
     child.stdin.flush()
     child.wait(10)
     _report(options, node, ingest, run)
-    if trace:
+    if options.trace:
         _print_trace(trace)
 
 
-def _install_trace(ingest_class: Any) -> list[tuple[float, float, int, int]]:
-    """Record (start, duration, events, events still buffered) for every batch written."""
+def _wait_for_the_end(ingest: Any, summary_line: Any, received_before: int) -> float | None:
+    """Wait until every event is written; return when the first one arrived.
+
+    The simulator must be done and no event have come for a second: a reader that fell
+    behind still has events in the socket while the buffer is momentarily empty.
+    """
+    import gevent
+
+    first_arrival = None
+    last_received, quiet_since = received_before, time.monotonic()
+    while not summary_line.ready() or ingest.pending or time.monotonic() - quiet_since < 1.0:
+        received = ingest.stats.received
+        if first_arrival is None and received > received_before:
+            first_arrival = time.monotonic()
+        if received != last_received:
+            last_received, quiet_since = received, time.monotonic()
+        gevent.sleep(0.05)
+    ingest.wait_idle(120)
+    return first_arrival
+
+
+def _install_trace(ingest_class: Any) -> tuple[list[tuple[float, float, int, int]], list[float]]:
+    """Record (start, duration, events, events still buffered) for every batch written, and
+    each event's lag from its Event-Date-Timestamp (the simulator stamps it when it fires the
+    event, on this machine's clock) to its batch's commit."""
     trace: list[tuple[float, float, int, int]] = []
+    source_lags: list[float] = []
     original = ingest_class._write_batch
 
     def traced(self: Any, batch: list[Any]) -> None:
         started = time.monotonic()
         original(self, batch)
         trace.append((started, time.monotonic() - started, len(batch), len(self._buffer)))
+        committed = time.time() * 1_000_000
+        source_lags.extend(
+            (committed - int(event.headers.get("Event-Date-Timestamp") or committed)) / 1e6
+            for event in batch
+        )
 
     ingest_class._write_batch = traced
-    return trace
+    return trace, source_lags
 
 
 def _print_trace(trace: list[tuple[float, float, int, int]]) -> None:

@@ -12,26 +12,18 @@ Table, column and type names come from model metadata, quoted; values are always
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from enum import Enum
+from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
 import orjson
 import psycopg
 from django.db import connection, models
+from django.db.models import F, Lookup
 
 
 def _columns(model: type[models.Model]) -> list[models.Field]:
     return [field for field in model._meta.concrete_fields if not field.primary_key]
-
-
-def _column_values(objs: Sequence[models.Model], field: models.Field) -> list[Any]:
-    attname = field.attname
-    values = [getattr(obj, attname) for obj in objs]
-    if field.choices:
-        # TextChoices members are Enums: the database must get their value, not the member.
-        return [value.value if isinstance(value, Enum) else value for value in values]
-    return values
 
 
 def _rows_json(objs: Sequence[models.Model], fields: Sequence[models.Field]) -> str:
@@ -39,11 +31,17 @@ def _rows_json(objs: Sequence[models.Model], fields: Sequence[models.Field]) -> 
 
     One parameter for the whole batch, encoded in C by orjson: binding one array per column
     made psycopg's per-element array dumpers the event process's largest single cost.
-    JSONField values stay nested JSON (PostgreSQL takes them as they are).
+    JSONField values stay nested JSON (PostgreSQL takes them as they are); TextChoices members
+    are str (and Enum) subclasses, which orjson writes as their value.
     """
     columns = [field.column for field in fields]
-    value_columns = [_column_values(objs, field) for field in fields]
-    rows = [dict(zip(columns, values, strict=True)) for values in zip(*value_columns, strict=True)]
+    attnames = [field.attname for field in fields]
+    if len(attnames) == 1:
+        attname = attnames[0]
+        rows = [{columns[0]: getattr(obj, attname)} for obj in objs]
+    else:
+        values_of = attrgetter(*attnames)  # one C call per row for all its values
+        rows = [dict(zip(columns, values_of(obj), strict=True)) for obj in objs]
     return orjson.dumps(rows, default=str).decode()
 
 
@@ -146,3 +144,24 @@ def update_rows(
     )
     with _raw_cursor() as cursor:
         cursor.execute(sql, [_rows_json(objs, [meta.pk, *fields])])
+
+
+class _AnyOf(Lookup):
+    """``column = ANY(%s)``: the whole list is one array parameter."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]
+
+
+def any_of(field_name: str, values: Iterable[Any]) -> _AnyOf:
+    """Return a filter for ``field_name`` among ``values`` (``filter(any_of("uuid", uuids))``).
+
+    Same rows as ``field__in=values``, cheaper for the long lists of the event process: ``IN``
+    puts one placeholder per value in the SQL, which Django's client-side-binding cursor then
+    re-parses in Python on every execution (queries that long are not cached).
+    """
+    return _AnyOf(F(field_name), list(values))

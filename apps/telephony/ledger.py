@@ -10,7 +10,6 @@ after commit (``after_commit``).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
@@ -62,6 +61,19 @@ class AgentRef:
     id: int
     team_id: int | None
     extension: str
+
+
+# What emit() keeps until flush: kind, at, call, leg uuid, leg role, agent id, data, push_to.
+_PendingEvent = tuple[
+    str,
+    datetime,
+    "Call | None",
+    str | None,
+    str | None,
+    int | None,
+    dict[str, Any],
+    tuple[int, ...],
+]
 
 
 @dataclass
@@ -140,7 +152,7 @@ class Ledger:
         self.new_registrations: list[EndpointRegistration] = []
         self._dirty: dict[int, _Dirty] = {}
         self._recordings_loaded: set[int] = set()
-        self._pending: list[tuple[CallEvent, Call | None, tuple[int, ...]]] = []
+        self._pending: list[_PendingEvent] = []
         self.events: list[CallEvent] = []
         self.pushes: list[tuple[str, str, dict[str, Any]]] = []
 
@@ -159,23 +171,26 @@ class Ledger:
         wanted = {uuid for uuid in uuids if uuid and uuid not in self.legs}
         if wanted:
             loaded: list[Call] = []
-            for leg in CallLeg.objects.filter(node=self.node, uuid__in=wanted).select_related(
-                "call"
-            ):
+            legs = CallLeg.objects.filter(bulk.any_of("uuid", wanted), node=self.node)
+            for leg in legs.select_related("call"):
                 if self._remember_call(leg.call):
                     loaded.append(leg.call)
                 self._remember_leg(leg)
             missing_calls = {uuid for uuid in wanted if uuid not in self.calls}
             if missing_calls:
-                for call in Call.objects.filter(node=self.node, uuid__in=missing_calls):
+                calls = Call.objects.filter(bulk.any_of("uuid", missing_calls), node=self.node)
+                for call in calls:
                     if self._remember_call(call):
                         loaded.append(call)
             open_calls = [call.pk for call in loaded if call.ended_at is None]
             if open_calls:
-                known = [leg.pk for leg in self.legs.values() if leg.pk]
-                siblings = CallLeg.objects.filter(call_id__in=open_calls).exclude(pk__in=known)
+                # The legs already known are skipped here rather than excluded in SQL: the cache
+                # holds every live leg of the node, far too many to list in a query.
+                siblings = CallLeg.objects.filter(bulk.any_of("call_id", open_calls))
                 by_id = {call.pk: call for call in self.calls.values() if call.pk}
                 for leg in siblings:
+                    if leg.uuid in self.legs:
+                        continue
                     leg.call = by_id[leg.call_id]
                     self._remember_leg(leg)
         self._load_agents(extensions=set(extensions), agent_ids=set(agent_ids))
@@ -229,7 +244,7 @@ class Ledger:
         if not ids:
             return
         self._recordings_loaded.update(ids)
-        for recording in CallRecording.objects.filter(call_id__in=ids):
+        for recording in CallRecording.objects.filter(bulk.any_of("call_id", ids)):
             self.recordings[recording.leg_id].append(recording)
 
     # ----------------------------------------------------------------- lookups
@@ -321,20 +336,28 @@ class Ledger:
         ``also_push_to`` names other agents whose consoles get the push too (the agent on the
         other side of a bridge FreeSWITCH reported on the caller's leg).
         """
-        event = CallEvent(
-            kind=kind,
-            node=self.node.name,
-            occurred_at=at,
-            call_id=None,
-            call_uuid=call.uuid if call is not None else None,
-            leg_uuid=leg.uuid if leg is not None else None,
-            leg_role=str(leg.role) if leg is not None else None,
-            agent_id=agent_id if agent_id is not None else (leg.agent_id if leg else None),
-            data=data or {},
+        if agent_id is None and leg is not None:
+            agent_id = leg.agent_id
+        push_to: tuple[int, ...] = ()
+        if agent_id is not None:
+            push_to = (agent_id,)
+        for other in also_push_to:
+            if other is not None and other not in push_to:
+                push_to = (*push_to, other)
+        # The call's id is known only after flush inserted it: the event is built then
+        # (_prepare_announcements), once.
+        self._pending.append(
+            (
+                kind,
+                at,
+                call,
+                leg.uuid if leg is not None else None,
+                str(leg.role) if leg is not None else None,
+                agent_id,
+                data or {},
+                push_to,
+            )
         )
-        push_to = tuple(dict.fromkeys(a for a in (event.agent_id, *also_push_to) if a is not None))
-        # The call's id is known only after flush inserted it; _prepare_announcements fills it.
-        self._pending.append((event, call, push_to))
 
     # ------------------------------------------------------------------ saving
 
@@ -397,10 +420,19 @@ class Ledger:
         self._prepare_announcements()
 
     def _prepare_announcements(self) -> None:
-        for pending, call, push_to in self._pending:
-            event = pending
-            if call is not None and call.pk is not None:
-                event = dataclasses.replace(pending, call_id=call.pk)
+        node = self.node.name
+        for kind, at, call, leg_uuid, leg_role, agent_id, data, push_to in self._pending:
+            event = CallEvent(
+                kind=kind,
+                node=node,
+                occurred_at=at,
+                call_id=call.pk if call is not None else None,
+                call_uuid=call.uuid if call is not None else None,
+                leg_uuid=leg_uuid,
+                leg_role=leg_role,
+                agent_id=agent_id,
+                data=data,
+            )
             self.events.append(event)
             if push_to and event.kind in PUSHED_KINDS:
                 self._queue_pushes(event, push_to)

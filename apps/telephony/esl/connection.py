@@ -651,6 +651,10 @@ class ESLConnection:
                         )
                         continue
                     self._dispatch(session, message)
+                # recv returns at once while the socket holds data: without a yield here a
+                # peer that sends faster than we decode (a backlog after a burst) would keep
+                # every other greenlet, the event writer waiting on its database, from running.
+                gevent.sleep(0)
         except ProtocolError as exc:
             self.stats.protocol_errors += 1
             logger.error("ESL protocol error from %s: %s", self.config.host, exc)

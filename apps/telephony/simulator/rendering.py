@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from xml.sax.saxutils import escape as xml_escape
+
+import orjson
 
 # switch_utils.h: SWITCH_URL_UNSAFE. Bytes below 0x20 and above 0x7e are encoded too.
 _URL_UNSAFE = '\r\n #%&+:;<=>?@[\\]^`{|}"'
@@ -74,10 +76,45 @@ def json_member(name: str, value: str) -> str:
     return f"{json_string(name)}:{json_string(value)},"
 
 
+def json_members(pairs: Iterable[tuple[str, str]]) -> str:
+    """Return the pairs as ``json_member`` does, each member followed by a comma.
+
+    orjson writes a member about ten times as fast as ``json_member`` and escapes every
+    character exactly as ``encode_basestring`` does (non-ASCII kept, control characters as
+    ``\\uXXXX`` except the short escapes); a repeated name (one dict key) or a string orjson
+    refuses (a lone surrogate) takes the member-by-member path.
+    """
+    pairs = pairs if isinstance(pairs, tuple | list) else list(pairs)
+    members = dict(pairs)
+    if len(members) == len(pairs):
+        text = _orjson_members(members)
+        if text is not None:
+            return text
+    return "".join([json_member(name, value) for name, value in pairs])
+
+
+def json_mapping_members(mapping: Mapping[str, str], prefix: str = "") -> str:
+    """Return ``mapping``'s items as json members with ``prefix`` before every name."""
+    members = {prefix + name: value for name, value in mapping.items()} if prefix else mapping
+    text = _orjson_members(members)
+    if text is None:
+        return "".join([json_member(prefix + name, value) for name, value in mapping.items()])
+    return text
+
+
+def _orjson_members(members: Mapping[str, str]) -> str | None:
+    if not members:
+        return ""
+    try:
+        text = orjson.dumps(members).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        return None
+    return text[1:-1] + ","
+
+
 # Most channel variables hold the same values on every call (codecs, profile names, zeroed
-# RTP counters): their rendered lines are shared through these caches.
+# RTP counters): their rendered lines are shared through this cache.
 cached_plain_line = lru_cache(maxsize=65536)(plain_line)
-cached_json_member = lru_cache(maxsize=65536)(json_member)
 
 
 class Block:
@@ -123,8 +160,9 @@ class Block:
         """Return the block as json object members, each followed by a comma."""
         if self._json is None:
             skip = self._json_skip
-            self._json = "".join(
-                [json_member(name, value) for name, value in self.items() if name not in skip]
+            items = self.items()
+            self._json = json_members(
+                [pair for pair in items if pair[0] not in skip] if skip else items
             )
         return self._json
 

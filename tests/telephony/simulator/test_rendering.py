@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from apps.telephony.simulator.rendering import url_encode
+from apps.telephony.simulator.channel import CallerProfile, Channel
+from apps.telephony.simulator.rendering import json_member, json_members, url_encode
 
 from .helpers import capture_events, capture_frames, destroyed, parse_event
 
@@ -203,3 +204,56 @@ def test_dtmf_events_carry_no_variables_and_encode_hash(sim, events_client):
     assert b"DTMF-Digit: *\n" in raw
     captured = next(e for e in capture_events("c1_ivr_call_plain.raw") if e.name == "DTMF")
     assert dtmf_events[0].names == captured.names
+
+
+@pytest.mark.parametrize(
+    "pairs",
+    [
+        [("Caller-Caller-ID-Name", 'Jörg "J" O\'Neil'), ("Caller-Username", "1001")],
+        [("variable_sip_full_via", "SIP/2.0/UDP 10.0.0.1\r\n\t\x01\x1f\x7f\\/ \u2028")],
+        [("Hangup-Cause", "NORMAL_CLEARING"), ("Hangup-Cause", "NORMAL_CLEARING")],
+        [("variable_broken", "lone \udc80 surrogate"), ("variable_ok", "ok")],
+        [],
+    ],
+    ids=["non-ascii-and-quotes", "control-characters", "repeated-name", "surrogate", "empty"],
+)
+def test_json_members_render_exactly_as_member_by_member(pairs):
+    # Given header pairs with what a JSON encoder may escape differently
+    # When they are rendered in one call
+    rendered = json_members(pairs)
+
+    # Then the text is byte for byte that of json_member one pair at a time
+    assert rendered == "".join(json_member(name, value) for name, value in pairs)
+
+
+def test_variables_render_as_json_members_after_sets_and_unsets():
+    # Given a channel whose variables were set, re-set (moving to the end) and unset
+    uuid = "5a1b7a4e-0000-4000-8000-000000000001"
+    name = "sofia/internal/1001@10.0.0.1"
+    profile = CallerProfile(
+        direction="inbound",
+        logical_direction="inbound",
+        caller_id_name="Caller",
+        caller_id_number="1001",
+        destination_number="9999",
+        unique_id=uuid,
+        source="mod_sofia",
+        channel_name=name,
+    )
+    channel = Channel(uuid, name, "inbound", profile=profile, created_us=1, session_id=1)
+    channel.set_vars([("direction", "inbound"), ("uuid", uuid), ("cc_queue", "sales")])
+    assert channel.render_vars("json") == "".join(
+        json_member("variable_" + name, value) for name, value in channel.vars.items()
+    )
+    channel.set_vars([("cc_queue", "support"), ("cc_note", 'say "hi"\n'), ("empty", "")])
+    channel.set_var("direction", None)
+
+    # When they are rendered in json
+    rendered = channel.render_vars("json")
+
+    # Then they are the variables in their current order, each as json_member renders it
+    assert list(channel.vars) == ["uuid", "cc_queue", "cc_note"]
+    assert rendered == "".join(
+        json_member("variable_" + name, value) for name, value in channel.vars.items()
+    )
+    assert rendered.startswith(f'"variable_uuid":"{uuid}","variable_cc_queue":"support",')

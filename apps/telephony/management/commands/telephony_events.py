@@ -59,7 +59,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         import gevent
 
-        from apps.telephony.event_process import EventProcess, lag_summary
+        from apps.telephony.event_process import EventProcess, lag_summary, tune_gc
         from apps.telephony.models import FreeswitchNode
 
         if not _gevent_patched():
@@ -79,6 +79,7 @@ class Command(BaseCommand):
         if options["batch_wait_ms"] is not None:
             batching["batch_wait"] = options["batch_wait_ms"] / 1000
         process = EventProcess(nodes, buffer_size=settings.FREESWITCH_EVENT_BUFFER, **batching)
+        tune_gc()
         gevent.signal_handler(signal.SIGTERM, process.request_stop)
         gevent.signal_handler(signal.SIGINT, process.request_stop)
         self.stdout.write(f"telephony events: nodes {', '.join(n.name for n in nodes)}")
