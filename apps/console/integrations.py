@@ -37,7 +37,6 @@ def optional_function(module: str, name: str) -> Callable[..., Any] | None:
 # one list (``missing_integrations``).
 FUNCTIONS: dict[str, tuple[str, str]] = {
     # customers
-    "customer_for_call": ("apps.customers.selectors", "customer_for_call"),
     "customer_find_by_phone": ("apps.customers.selectors", "customer_find_by_phone"),
     "interaction_list": ("apps.customers.selectors", "interaction_list"),
     "customer_create": ("apps.customers.services", "customer_create"),

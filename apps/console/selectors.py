@@ -181,8 +181,8 @@ def normalized_number(raw: str) -> str | None:
 
 
 def call_customer(call: Call) -> Any | None:
-    """Return the customer of a call: the IVR's identification, the one resolved when the call
-    arrived, else a lookup of the customer's number in any format (E.164, Chinese mobile...)."""
+    """Return the customer of a call: the IVR's identification, else a lookup of the customer's
+    number in any format (E.164, Chinese mobile...)."""
     customer_model = integrations.model("customers.Customer")
     if customer_model is None:
         return None
@@ -190,11 +190,6 @@ def call_customer(call: Call) -> Any | None:
         customer = customer_model.objects.filter(pk=call.customer_id).first()
         while customer is not None and customer.merged_into_id is not None:
             customer = customer_model.objects.filter(pk=customer.merged_into_id).first()
-        if customer is not None:
-            return customer
-    for_call = integrations.function("customer_for_call")
-    if for_call is not None:
-        customer = for_call(call.uuid)
         if customer is not None:
             return customer
     find = integrations.function("customer_find_by_phone")

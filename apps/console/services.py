@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,9 +30,9 @@ from apps.accounts.models import Agent, User
 from apps.console import integrations, protocol, selectors
 from apps.console.access import CallControlContext
 from apps.console.models import DispositionCode, Notification, ScheduledCallback, WrapUp
-from apps.console.realtime import push, push_on_commit
+from apps.core.batched_tasks import send_soon
 from apps.core.errors import Conflict, DomainError, InvalidInput, ServiceUnavailable
-from apps.core.realtime import agent_group, queue_group, user_group
+from apps.core.realtime import agent_group, push_now, push_on_commit, queue_group, user_group
 from apps.telephony.models import Call, CallCommand, CallLeg
 from apps.telephony.services import call_command_request
 
@@ -373,7 +374,7 @@ def control_outcome_push(
     }
     agent_id = int(parsed["agent_id"])
     if succeeded:
-        push(agent_group(agent_id), protocol.CONTROL_SUCCEEDED, payload)
+        push_now(agent_group(agent_id), protocol.CONTROL_SUCCEEDED, payload)
         return True
     agent = Agent.objects.select_related("user").filter(pk=agent_id).first()
     language = agent.user.language if agent is not None else settings.LANGUAGE_CODE
@@ -381,7 +382,7 @@ def control_outcome_push(
         reason = protocol.failure_reason(
             action=action, error_code=error_code, error_message=error_message
         )
-    push(
+    push_now(
         agent_group(agent_id),
         protocol.CONTROL_FAILED,
         {**payload, "error_code": error_code, "reason": reason},
@@ -423,7 +424,7 @@ def screen_pop_push(
         # When the suite sent it: with event_at, where a slow screen-pop spent its time.
         "pushed_at": timezone.now().isoformat(),
     }
-    push(agent_group(agent_id), protocol.SCREEN_POP, payload)
+    push_now(agent_group(agent_id), protocol.SCREEN_POP, payload)
     return payload
 
 
@@ -433,12 +434,13 @@ def screen_pop_prepare(*, call_id: int) -> None:
 
 
 def caller_queued_later(*, call_id: int, queue_slug: str) -> None:
-    """Have the realtime worker prepare a queued caller's screen-pop and refresh the queue's
-    figures: one task message, the only cost to the caller (the event process, whose handlers
-    run one after another, so every round trip here delays the next screen-pop)."""
-    from apps.console.tasks import caller_queued
+    """A caller joined a queue's line (in the event process): have the realtime worker prepare
+    their screen-pop (a task call; the calls of the same few milliseconds leave in one message)
+    and the queue's figures pushed (rarely more than a memory check, see queue_stats_changed)."""
+    from apps.console.tasks import prepare_screen_pops
 
-    caller_queued.apply_async(args=[call_id, queue_slug])
+    send_soon(prepare_screen_pops, call_id)
+    queue_stats_changed(queue_slug=queue_slug)
 
 
 def caller_queued(*, call_id: int, queue_slug: str) -> None:
@@ -823,7 +825,7 @@ def queue_stats_push(*, queue_slug: str) -> dict[str, Any] | None:
     if summary is None or summary["id"] is None:
         return None
     (stats,) = selectors.queue_stats([summary["id"]])
-    push(queue_group(summary["id"]), protocol.QUEUE_STATS, stats)
+    push_now(queue_group(summary["id"]), protocol.QUEUE_STATS, stats)
     return stats
 
 
@@ -836,11 +838,21 @@ def queue_stats_changed(*, queue_slug: str) -> None:
 
     from apps.console.tasks import push_queue_stats
 
+    now = time.monotonic()
+    if _QUEUE_STATS_COVERED_UNTIL.get(queue_slug, 0.0) > now:
+        return  # the trailing push this process scheduled runs later and counts this change
     interval = float(getattr(settings, "CONSOLE_QUEUE_STATS_INTERVAL", 1.0))
     if cache.add(QUEUE_STATS_LEADING_KEY.format(queue=queue_slug), 1, timeout=interval):
         push_queue_stats.apply_async(args=[queue_slug])
     elif cache.add(QUEUE_STATS_TRAILING_KEY.format(queue=queue_slug), 1, timeout=interval):
         push_queue_stats.apply_async(args=[queue_slug], countdown=interval)
+        # It reads the figures no earlier than ``interval`` from now: until then every change
+        # is covered without a Redis write (the event process sees a hang-up per caller).
+        _QUEUE_STATS_COVERED_UNTIL[queue_slug] = now + interval
+
+
+# Per process: until when (monotonic) a trailing queue-statistics push it scheduled covers changes.
+_QUEUE_STATS_COVERED_UNTIL: dict[str, float] = {}
 
 
 # ------------------------------------------------------------------------------ sessions
@@ -856,7 +868,7 @@ def session_key_digest(session_key: str | None) -> str:
 def console_sessions_close(*, user_id: int, reason: str, session_key: str | None = None) -> None:
     """Close the user's console sockets now: those of one browser session (logout), or all of
     them (the account or the agent was disabled)."""
-    push(
+    push_now(
         user_group(user_id),
         protocol.SESSION_CLOSED,
         {"reason": reason, "session": session_key_digest(session_key)},

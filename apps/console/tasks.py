@@ -6,6 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from apps.console import services
+from apps.core.batched_tasks import for_each
 
 NOT_DUE_RETRY_SECONDS = 30
 
@@ -33,6 +34,14 @@ def prepare_screen_pop(call_id: int) -> None:
 
 
 @shared_task(queue="realtime", ignore_result=True)
+def prepare_screen_pops(calls: list[list[int]]) -> None:
+    """Build and keep queued callers' screen-pops before an agent is rung (a batch of
+    ``[call_id]``, see apps.core.batched_tasks)."""
+    for_each(calls, lambda call_id: services.screen_pop_prepare(call_id=call_id))
+
+
+@shared_task(queue="realtime", ignore_result=True)
 def caller_queued(call_id: int, queue_slug: str) -> None:
-    """Prepare a queued caller's screen-pop and refresh their queue's figures."""
+    """Prepare a queued caller's screen-pop and refresh their queue's figures (messages sent
+    before prepare_screen_pops existed)."""
     services.caller_queued(call_id=call_id, queue_slug=queue_slug)

@@ -4,13 +4,13 @@ Handlers run where telephony publishes (the event process, or the telephony work
 outcomes), after commit, so each is small: popping a screen is one cache read (the screen-pop
 was prepared by the realtime worker when the caller entered the queue) and one push, a command
 outcome one push, a caller joining a queue one task message (the realtime worker prepares the
-screen-pop and counts the queue), a caller leaving it a query and one or two Redis writes.
+screen-pop and counts the queue), a caller leaving it one or two Redis writes.
 Telephony itself pushes the agent-leg events (ringing, answered, held, hung up...).
 
-In the event process each lane is an ordered queue with its own thread (see ``domain_events``):
-what an agent waits for (screen-pops, control outcomes, and the queued caller whose screen-pop
-must be prepared before the ring) has an urgent lane of its own, served first, so it never queues
-behind the queue statistics' query, nor behind other apps' handlers.
+In the event process each lane is an ordered queue with its own greenlet (see
+``domain_events``): what an agent waits for (screen-pops, control outcomes) has a lane of its own,
+and so has the queued caller whose screen-pop must be prepared before the ring, so neither queues
+behind the other, nor behind the queue statistics, nor behind other apps' handlers.
 """
 
 from __future__ import annotations
@@ -60,8 +60,8 @@ def on_agent_leg_answered(event: CallEvent) -> None:
 
 
 def on_call_parked(event: CallEvent) -> None:
-    """A caller joined a queue's line: have their screen-pop prepared and the queue's figures
-    refreshed, both by the realtime worker (one task message from the event process)."""
+    """A caller joined a queue's line: have their screen-pop prepared by the realtime worker and
+    the queue's figures refreshed."""
     queue_slug = str(event.data.get("queue") or "")
     if queue_slug and event.leg_role in (None, "caller"):
         if event.call_id:
@@ -74,7 +74,11 @@ def on_leg_hungup(event: CallEvent) -> None:
     """A caller left a queue's line (answered or gave up)."""
     if not event.call_id or event.leg_role not in CUSTOMER_ROLES:
         return
-    queue_slug = Call.objects.filter(pk=event.call_id).values_list("queue_slug", flat=True).first()
+    queue_slug = event.data.get("queue")
+    if queue_slug is None:  # an event built elsewhere than the ledger, which names it
+        queue_slug = (
+            Call.objects.filter(pk=event.call_id).values_list("queue_slug", flat=True).first()
+        )
     if queue_slug:
         services.queue_stats_changed(queue_slug=queue_slug)
 
@@ -93,17 +97,20 @@ def on_command_finished(event: CallEvent) -> None:
 
 
 AGENT_LANE = "console.agent"
+QUEUED_LANE = "console.queued"
 QUEUES_LANE = "console.queues"
 
 
 def subscribe() -> None:
     """Subscribe the console to the telephony events it reacts to."""
+    # Its own lane, never behind the screen-pops it prepares: the realtime worker must have built
+    # the caller's screen-pop before their agent's phone rings.
+    domain_events.subscribe(domain_events.CALL_PARKED, on_call_parked, lane=QUEUED_LANE)
     for kind, handler in (
-        (domain_events.CALL_PARKED, on_call_parked),
         (domain_events.CALL_RINGING, on_agent_leg_ringing),
         (domain_events.CALL_ANSWERED, on_agent_leg_answered),
         (domain_events.COMMAND_SUCCEEDED, on_command_finished),
         (domain_events.COMMAND_FAILED, on_command_finished),
     ):
-        domain_events.subscribe(kind, handler, lane=AGENT_LANE, urgent=True)
+        domain_events.subscribe(kind, handler, lane=AGENT_LANE)
     domain_events.subscribe(domain_events.CALL_HUNGUP, on_leg_hungup, lane=QUEUES_LANE)

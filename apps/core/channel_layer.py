@@ -10,8 +10,18 @@ messages as usual; requirements.txt pins channels-redis because this relies on i
 (``_group_key``, ``_map_channel_keys_to_connection``), and tests/core/test_channel_layer.py
 checks the two against each other.
 
-Receive: a waiting message is taken in one round trip instead of three (same backup queue, so a
-cancelled receive still loses nothing).
+Receive on process-local channels (every consumer's ``specific.<prefix>!<id>``): channels_redis
+makes each waiting consumer race for one lock with two fresh tasks per message, so with 1,500
+sockets in a process every message woke, cancelled and re-created thousands of tasks and cost two
+serial round trips (pop, then a backup clean-up); that was half the console web process's time.
+Here a reader task pops the process's messages in batches (``ZPOPMIN`` of up to ``LOCAL_BATCH``;
+a blocking ``BZPOPMIN`` only when none wait) and hands each to the waiting receive of every
+channel it names (or to that channel's buffer while its consumer is busy); it runs only while
+some receive waits, so what nobody waits for stays in Redis. No in-flight backup is kept: a
+consumer's cancelled receive cannot lose a popped message (it only waits for a hand-over), and
+the reader is only stopped when nothing in the process waits any more.
+Other channels (no ``!``) are received as channels_redis does, in one round trip instead of three
+when a message waits.
 
 Order: a channel's messages are a sorted set scored by send time, so each send of a batch gets
 its own increasing score and a console receives a batch's messages in the order submitted.
@@ -19,9 +29,10 @@ its own increasing score and a console receives a batch's messages in the order 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
 from hashlib import sha1
 from typing import Any
@@ -68,8 +79,160 @@ RECEIVE_SHA = sha1(RECEIVE_LUA.encode()).hexdigest()  # noqa: S324
 _SCORE_STEP = 1e-6
 
 
+# Messages popped per round trip by a process's local reader.
+LOCAL_BATCH = 256
+# A short block when nothing waits: well inside any socket timeout the connection was given.
+LOCAL_BLOCK_SECONDS = 1
+
+
+class _LocalInbox:
+    """The process-local channels of one Redis key ("specific.<client prefix>!"): what was
+    popped for them, who waits, and the reader (one per event loop with waiting receives).
+
+    Buffers do not belong to an event loop (a test's receives may each run in a new loop, and
+    a batch popped in one must still reach the next). The reader runs only while some receive
+    waits: what nobody waits for stays in Redis, as with channels_redis.
+    """
+
+    def __init__(self, layer: PipelinedRedisChannelLayer, non_local_name: str) -> None:
+        self.layer = layer
+        self.key = layer.prefix + non_local_name
+        self.index = layer.consistent_hash(non_local_name)
+        self.buffers: dict[str, deque[dict[str, Any]]] = {}
+        self.touched: dict[str, float] = {}
+        self.waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.readers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
+        self.swept_at = time.monotonic()
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        buffer = self.buffers.get(channel)
+        if buffer:
+            return self._take(channel, buffer)
+        if channel in self.waiters:
+            raise RuntimeError(f"Two receives on one channel at once: {channel}")
+        loop = asyncio.get_running_loop()
+        waiter = self.waiters[channel] = loop.create_future()
+        reader = self.readers.get(loop)
+        if reader is None or reader.done():
+            self.readers[loop] = loop.create_task(self._read(loop))
+        try:
+            return await waiter
+        finally:
+            del self.waiters[channel]
+            if not self._waiting_in(loop):
+                # Nobody of this loop waits (the consumer ended, a receive timed out): stop
+                # reading; what arrives meanwhile waits in Redis.
+                reader = self.readers.pop(loop, None)
+                if reader is not None and reader is not asyncio.current_task():
+                    reader.cancel()
+
+    def _take(self, channel: str, buffer: deque[dict[str, Any]]) -> dict[str, Any]:
+        message = buffer.popleft()
+        if not buffer:
+            del self.buffers[channel]
+            self.touched.pop(channel, None)
+        return message
+
+    def stop(self) -> None:
+        for reader in self.readers.values():
+            reader.cancel()
+        self.readers.clear()
+
+    def _waiting_in(self, loop: asyncio.AbstractEventLoop) -> bool:
+        return any(
+            waiter.get_loop() is loop and not waiter.done() for waiter in self.waiters.values()
+        )
+
+    async def _read(self, loop: asyncio.AbstractEventLoop) -> None:
+        task = asyncio.current_task()
+        failures = 0
+        while self._waiting_in(loop):
+            try:
+                members = await self._pop()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # Redis restarting: keep the consumers, retry with a backoff
+                if task is not None and task.cancelling():
+                    return  # stopped; redis-py turned the cancellation into its own error
+                failures += 1
+                logger.exception("channel layer: reading this process's messages failed")
+                await asyncio.sleep(min(0.1 * 2**failures, 5.0))
+                continue
+            for member in members:
+                self._hand_over(member, loop)
+            self._sweep()
+            if task is not None and task.cancelling():
+                return  # redis-py may swallow a cancellation that arrives as it starts a block
+
+    async def _pop(self) -> list[bytes]:
+        connection = self.layer.connection(self.index)
+        popped = await connection.zpopmin(self.key, LOCAL_BATCH)
+        if popped:
+            return [member for member, _score in popped]
+        result = await connection.bzpopmin(self.key, timeout=LOCAL_BLOCK_SECONDS)
+        return [result[1]] if result else []
+
+    def _hand_over(self, member: bytes, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            message = self.layer.deserialize(member)
+        except Exception:  # one undecodable message must not stop the process's consumers
+            logger.exception("channel layer: dropped an undecodable message")
+            return
+        channels = message.pop("__asgi_channel__", None)
+        # One message names every channel of this process it was sent to (channels_redis
+        # groups them per Redis key): the same object goes to each, as channels_redis does.
+        for channel in channels if isinstance(channels, list) else [channels]:
+            waiter = self.waiters.get(channel)
+            if waiter is not None and not waiter.done() and waiter.get_loop() is loop:
+                waiter.set_result(message)
+            else:  # busy with its previous message (or receiving in another loop)
+                self.buffers.setdefault(channel, deque()).append(message)
+                self.touched[channel] = time.monotonic()
+
+    def _sweep(self) -> None:
+        """Drop the messages of channels nobody received for the layer's expiry (ended
+        consumers: channels_redis drops expired messages too)."""
+        now = time.monotonic()
+        if now - self.swept_at < 10:
+            return
+        self.swept_at = now
+        for channel, touched in list(self.touched.items()):
+            if now - touched > self.layer.expiry and channel not in self.waiters:
+                self.buffers.pop(channel, None)
+                del self.touched[channel]
+
+
 class PipelinedRedisChannelLayer(RedisChannelLayer):
-    """``RedisChannelLayer`` whose group sends are pipelined (see the module docstring)."""
+    """``RedisChannelLayer`` whose group sends are pipelined and whose process-local receives
+    share one batched reader (see the module docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._inboxes: dict[str, _LocalInbox] = {}  # by local key ("specific.<prefix>!")
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        """Return the channel's next message (process-local ones through the shared reader)."""
+        if "!" not in channel:
+            return await super().receive(channel)
+        assert self.require_valid_channel_name(channel)
+        name = self.non_local_name(channel)
+        assert name.endswith(self.client_prefix + "!"), "Wrong client prefix"
+        inbox = self._inboxes.get(name)
+        if inbox is None:
+            inbox = self._inboxes[name] = _LocalInbox(self, name)
+        return await inbox.receive(channel)
+
+    async def flush(self) -> None:
+        for inbox in self._inboxes.values():
+            inbox.stop()
+        self._inboxes.clear()
+        await super().flush()
+
+    async def close_pools(self) -> None:
+        for inbox in self._inboxes.values():
+            inbox.stop()
+        await super().close_pools()
 
     async def _brpop_with_clean(self, index: int, channel: str, timeout: float) -> Any:
         """Take a channel's next message: one round trip when one is waiting.
@@ -137,7 +300,7 @@ class PipelinedRedisChannelLayer(RedisChannelLayer):
 
 
 # ------------------------------------------------------------- shared with the sync sender
-# apps/console/realtime.py sends from gevent processes with redis-py's synchronous client (no
+# apps/core/realtime.py sends from gevent processes with redis-py's synchronous client (no
 # event loop may run there); it builds and queues the same commands through these helpers.
 
 Delivery = tuple[list[str], list[Any]]
@@ -189,11 +352,31 @@ def group_send_sync(
     layer: RedisChannelLayer, group: str, message: dict[str, Any], client: Callable[[int], Any]
 ) -> None:
     """Send like ``group_send`` with synchronous redis-py clients (``client(index)``)."""
+    group_send_many_sync(layer, [(group, message)], client)
+
+
+def group_send_many_sync(
+    layer: RedisChannelLayer,
+    sends: Sequence[tuple[str, dict[str, Any]]],
+    client: Callable[[int], Any],
+) -> None:
+    """Send like ``group_send_many`` with synchronous redis-py clients (``client(index)``): one
+    pipelined round trip per Redis connection to read the groups' members, one to deliver."""
+    if not sends:
+        return
     now = time.time()
-    pipe = client(layer.consistent_hash(group)).pipeline(transaction=False)
-    queue_group_reads(layer, pipe, group, now)
-    members = [name.decode("utf8") for name in pipe.execute()[1]]
-    for index, calls in deliveries(layer, [(group, message)], [members], now).items():
+    positions: dict[int, list[int]] = defaultdict(list)
+    for position, (group, _message) in enumerate(sends):
+        positions[layer.consistent_hash(group)].append(position)
+    members: list[list[str]] = [[] for _ in sends]
+    for index, group_positions in positions.items():
+        pipe = client(index).pipeline(transaction=False)
+        for position in group_positions:
+            queue_group_reads(layer, pipe, sends[position][0], now)
+        results = pipe.execute()
+        for offset, position in enumerate(group_positions):
+            members[position] = [name.decode("utf8") for name in results[2 * offset + 1]]
+    for index, calls in deliveries(layer, sends, members, now).items():
         connection = client(index)
         for attempt in range(2):
             pipe = connection.pipeline(transaction=False)

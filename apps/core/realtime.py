@@ -9,8 +9,15 @@ process keeps ONE event loop in a background thread (started on first use, again
 whose channel layer keeps its Redis connections; messages are queued to it and sent in order.
 ``push_now`` waits until its message was sent; ``push_soon`` (hot paths such as the router)
 only hands it over. A connection Redis dropped is replaced on the next send, and a send that
-fails on a dropped connection is retried once. Processes patched by gevent (the telephony worker
-and event process) and the in-memory layer keep the per-message ``async_to_sync``.
+fails on a dropped connection is retried once.
+
+Processes patched by gevent (the telephony worker and event process) send synchronously with
+redis-py over gevent's cooperative sockets (``apps.core.channel_layer.group_send_sync``: what the
+layer writes, in two round trips), one client per gevent hub: no event loop may run there. An
+``async_to_sync`` loop running on a hub's OS thread makes Django refuse every other greenlet's
+database calls (SynchronousOnlyOperation) and a second concurrent ``async_to_sync`` fail, and the
+event process calls its subscribers on its hub. The in-memory layer (no Redis) keeps the
+per-message ``async_to_sync``.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 from redis.exceptions import ConnectionError as RedisConnectionError
+
+from apps.core.channel_layer import group_send_sync
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +70,39 @@ def broadcast_message(message_type: str, payload: dict[str, Any]) -> dict[str, A
 
 
 def _send(group: str, message: dict[str, Any]) -> None:
-    """Send with a throwaway event loop (gevent processes, the in-memory layer)."""
+    """Send now: synchronously over gevent's sockets in gevent processes with a Redis layer,
+    else with a throwaway event loop (the in-memory layer)."""
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, message)
+        if gevent_patched() and hasattr(layer, "_map_channel_keys_to_connection"):
+            group_send_sync(layer, group, message, lambda index: gevent_redis_client(layer, index))
+        else:
+            async_to_sync(layer.group_send)(group, message)
     except Exception:  # a browser update must never break the business transaction
         logger.exception("realtime push to %s failed", group)
+
+
+# Synchronous Redis clients by (gevent hub, host index): a socket belongs to the hub it was made in.
+_sync_clients: dict[tuple[int, int], Any] = {}
+_sync_clients_lock = threading.Lock()
+
+
+def gevent_redis_client(layer: Any, index: int) -> Any:
+    """Return this gevent hub's synchronous Redis client for the channel layer's host ``index``."""
+    import gevent
+    import redis
+
+    key = (id(gevent.get_hub()), index)
+    with _sync_clients_lock:
+        client = _sync_clients.get(key)
+        if client is None:
+            host = dict(layer.hosts[index])
+            address = host.pop("address", None)
+            client = redis.Redis.from_url(address, **host) if address else redis.Redis(**host)
+            _sync_clients[key] = client
+        return client
 
 
 _Item = tuple[str, dict[str, Any], "Future[None] | None"]
@@ -203,7 +237,7 @@ def push_now(group: str, message_type: str, payload: dict[str, Any]) -> None:
         # Inside an event loop (an async consumer's sync helper, a test server) blocking on the
         # send would stall that loop: hand it over without waiting.
         _sender.submit(group, message, wait=not running_loop)
-    elif running_loop:
+    elif running_loop and not gevent_patched():
         # async_to_sync cannot run inside a running loop: send from a worker thread.
         _sender_pool().submit(_send, group, message)
     else:

@@ -21,7 +21,6 @@ class CustomersConfig(AppConfig):
 
         from apps.telephony import domain_events
 
-        from .telephony_events import on_call_created, on_call_hungup
+        from .telephony_events import on_call_hungup
 
-        domain_events.subscribe(domain_events.CALL_CREATED, on_call_created)
         domain_events.subscribe(domain_events.CALL_HUNGUP, on_call_hungup)

@@ -10,13 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from apps.customers.models import Customer, CustomerIdentity, IdentityKind, Interaction
 from apps.customers.normalize import identity_normalize, phone_normalize
 
-CALL_CUSTOMER_CACHE_KEY = "customers:call:{uuid}"
 TIMELINE_DEFAULT_LIMIT = 20
 # The attribute holding a customer's identities when a selector loaded them with the customer.
 IDENTITY_LIST = "identity_list"
@@ -92,14 +90,6 @@ def customer_lookup(*, actor: Any, kind: str, value: str | None) -> Customer | N
         if customer is not None:
             prefetch_related_objects([customer], Prefetch("identities", to_attr=IDENTITY_LIST))
     return customer
-
-
-def customer_for_call(call_uuid: str) -> Customer | None:
-    """Return the customer resolved for a live call at call.created, or None."""
-    customer_id = cache.get(CALL_CUSTOMER_CACHE_KEY.format(uuid=call_uuid))
-    if customer_id is None:
-        return None
-    return _follow_merges(Customer.objects.filter(pk=customer_id).first())
 
 
 def customer_list_visible(*, actor: Any) -> QuerySet[Customer]:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -40,11 +39,10 @@ from apps.customers.normalize import (
     opaque_id_normalize,
     phone_normalize,
 )
-from apps.customers.selectors import CALL_CUSTOMER_CACHE_KEY, customer_find_by_phone
+from apps.customers.selectors import customer_find_by_phone
 
 __all__ = [
     "IdentityInput",
-    "call_customer_resolve",
     "customer_create",
     "customer_identity_add",
     "customer_identity_remove",
@@ -63,8 +61,6 @@ __all__ = [
 # A caller we have never seen gets a customer record (with the number) so their history starts at
 # the first call; settings.CUSTOMERS_AUTO_CREATE_CALLERS = False keeps unknown callers anonymous.
 AUTO_CREATE_CALLERS = True
-# How long the call -> customer resolution made at call.created is kept for the screen-pop.
-CALL_CUSTOMER_CACHE_SECONDS = 6 * 3600
 
 PROFILE_FIELDS = (
     "name",
@@ -466,20 +462,6 @@ def customer_resolve_caller(
     except IntegrityError:  # the same new caller on two calls at once: use the other's record
         return customer_find_by_phone(phone)
     return customer
-
-
-def call_customer_resolve(*, call_uuid: str, caller_number: str | None) -> int | None:
-    """Resolve a new call's caller to a customer and remember it for the call's screen-pop.
-
-    Meant for the telephony `call.created` event: a read and a cache write, no database write.
-    """
-    customer = customer_find_by_phone(caller_number) if caller_number else None
-    if customer is None:
-        return None
-    cache.set(
-        CALL_CUSTOMER_CACHE_KEY.format(uuid=call_uuid), customer.pk, CALL_CUSTOMER_CACHE_SECONDS
-    )
-    return customer.pk
 
 
 @transaction.atomic

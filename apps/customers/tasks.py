@@ -3,6 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from apps.accounts.models import Agent
+from apps.core.batched_tasks import for_each
 from apps.customers.models import Customer, Direction
 from apps.customers.services import interaction_record_call
 
@@ -43,3 +44,10 @@ def record_call_interaction(call_id: int) -> int | None:
         hangup_cause=call.hangup_cause,
     )
     return interaction.pk if interaction is not None else None
+
+
+@shared_task(ignore_result=True)
+def record_call_interactions(calls: list[list[int]]) -> list[int | None]:
+    """Put finished calls on their customers' timelines (a batch of ``[call_id]``, see
+    apps.core.batched_tasks)."""
+    return for_each(calls, record_call_interaction)

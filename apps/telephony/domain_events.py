@@ -12,27 +12,29 @@ was rolled back. A handler that raises is logged and does not stop the others.
 Where handlers run:
 
 - in the event process (it calls ``start_lanes``), each subscriber's *lane* (by default its app:
-  "routing", "console"; ``subscribe(..., lane=...)`` names another) is an ordered queue. Events
-  reach a lane in commit order and its handlers in that order. One native thread serves the
-  lanes, urgent ones first, the others in turn, an event of each (see ``Lanes``): a lane's
-  backlog does not stand in front of another lane's events, so the console's screen-pops (an
-  urgent lane) do not queue behind routing's database work. A lane's queue is bounded: when
-  full, the publisher waits for room (nothing is dropped; new events then reach every lane only
-  as fast as the full one drains) and the lane is logged, as is a large backlog;
+  "routing", "console"; ``subscribe(..., lane=...)`` names another) is an ordered queue served
+  by a greenlet of its own on the process's hub. Events reach a lane in commit order and its
+  handlers in that order; lanes run side by side, so a lane waiting on its database or Redis
+  round trips never delays another lane's events (the console's screen-pops do not queue behind
+  routing's work). A lane's queue is bounded: when full, the publisher waits for room (nothing
+  is dropped; new events then reach every lane only as fast as the full one drains) and the
+  lane is logged, as is a large backlog;
 - in another gevent process (the telephony worker), synchronously in a native thread of gevent's
   threadpool, every subscriber in turn, while the publishing greenlet waits cooperatively;
 - elsewhere (web, tests), synchronously in the publisher's thread.
 
-Native threads, not the hub: handlers may use ``async_to_sync`` (channel-layer pushes), whose
-event loop would otherwise be "running" on the hub's OS thread while it waits, making Django
-refuse every other greenlet's database calls (SynchronousOnlyOperation) and a second concurrent
-``async_to_sync`` fail. Keep handlers quick all the same (enqueue a task, make a small write):
-a lane is as fast as its slowest handler.
+On the hub, not in a native thread: a native thread's every socket round trip had to win the
+GIL back from the busy hub (up to the 5 ms switch interval each), which made a screen-pop of
+three round trips cost 15 ms and the lanes fall seconds behind at 50 calls/s. Handlers there must
+therefore be gevent-friendly: blocking I/O through patched sockets (Django's database, Redis,
+Celery), pushes through apps.core.realtime (synchronous under gevent), never ``async_to_sync``
+(its loop on the hub's OS thread would make Django refuse every other greenlet's database
+calls). Keep them quick all the same (enqueue a task, make a small write): a lane is as fast as
+its slowest handler.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
 from collections import defaultdict, deque
@@ -94,7 +96,8 @@ class CallEvent:
 
     - call.created: direction, caller_number, callee_number, did
     - call.parked: queue (cc_queue slug), cc (all cc_* variables), customer_id
-    - call.hungup: hangup_cause (of the leg; the call's when ``call_ended`` is true), call_ended
+    - call.hungup: hangup_cause (of the leg; the call's when ``call_ended`` is true), call_ended,
+      queue (the call's cc_queue slug, "" when it never queued)
     - call.dtmf: digit, source
     - call.bridged / call.unbridged: other_leg_uuid
     - call.recording_started / stopped: path, recording_id
@@ -122,16 +125,14 @@ LANE_MAX_PENDING: Final = 50_000
 # A lane's backlog from which it is logged (at most every LANE_WARN_SECONDS).
 LANE_WARN_BACKLOG: Final = 1_000
 LANE_WARN_SECONDS: Final = 10.0
-# Events taken from each lane per round (one round trip between the hub and the thread): a
-# lane's new event waits at most for the round in progress.
-LANE_SLICE: Final = 5
-URGENT_SLICE: Final = 50
+# Greenlets per lane: calls whose handlers wait on round trips go on side by side (each its own
+# database connection), while each call's events keep their order.
+LANE_SHARDS: Final = 4
 
 
 class Subscription(NamedTuple):
     handler: Handler
     lane: str
-    urgent: bool = False
 
 
 _subscribers: dict[str, list[Subscription]] = defaultdict(list)
@@ -146,19 +147,17 @@ def lane_of(handler: Handler) -> str:
     return module or "default"
 
 
-def subscribe(
-    kind: str, handler: Handler, *, lane: str | None = None, urgent: bool = False
-) -> None:
+def subscribe(kind: str, handler: Handler, *, lane: str | None = None) -> None:
     """Call ``handler(event)`` for every published event of this kind ("*" for every kind).
 
     ``lane`` names the ordered queue the handler is called from in the event process (default:
-    its app, see ``lane_of``); give time-critical handlers a lane of their own, ``urgent`` (served
-    before the others whenever it has events; keep its handlers few and quick).
+    its app, see ``lane_of``); give time-critical handlers a lane of their own, so that no other
+    handler's round trips stand in front of theirs.
     """
     if kind != "*" and kind not in KINDS:
         raise ValueError(f"Unknown telephony event kind: {kind}")
     if all(subscription.handler != handler for subscription in _subscribers[kind]):
-        _subscribers[kind].append(Subscription(handler, lane or lane_of(handler), urgent))
+        _subscribers[kind].append(Subscription(handler, lane or lane_of(handler)))
 
 
 def unsubscribe(kind: str, handler: Handler) -> None:
@@ -253,8 +252,74 @@ class LaneStats:
         return percentile(self.lags, fraction)
 
 
+def order_key(event: CallEvent) -> str:
+    """Return what a lane keeps in order: one call's events (an endpoint's, for registrations)."""
+    if event.call_uuid:
+        return event.call_uuid
+    if event.call_id is not None:
+        return str(event.call_id)
+    return str(event.data.get("username") or event.data.get("command_id") or "")
+
+
+class _Shard:
+    """A part of a lane: its own queue and greenlet, for the calls whose order key maps to it."""
+
+    def __init__(self, lane: Lane) -> None:
+        import gevent.event
+
+        self.lane = lane
+        self.queue: deque[tuple[float, CallEvent, tuple[Handler, ...]]] = deque()
+        self.in_flight = 0
+        self.greenlet: Any = None
+        self.room = gevent.event.Event()
+        self.room.set()
+        self.wake = gevent.event.Event()
+
+    @property
+    def is_idle(self) -> bool:
+        return not self.queue and not self.in_flight
+
+    def serve(self, lanes: Lanes) -> None:
+        """Deliver this shard's events in order until the lanes stop (its greenlet)."""
+        import gevent
+        from django.db import close_old_connections
+
+        stats = self.lane.stats
+        while True:
+            if not self.queue:
+                lanes.lane_idle()
+                if lanes.stopping:
+                    return
+                self.wake.clear()
+                self.wake.wait()
+                # No request cycle closes this greenlet's connection: drop it when broken or
+                # too old, once per burst of events.
+                close_old_connections()
+                continue
+            queued_at, event, handlers = self.queue.popleft()
+            self.in_flight = 1
+            self.room.set()
+            try:
+                for handler in handlers:
+                    if not _call(handler, event):
+                        stats.failed += 1
+            finally:
+                self.in_flight = 0
+            stats.delivered += 1
+            if len(stats.lags) < stats.max_lag_samples:
+                stats.lags.append(time.monotonic() - queued_at)
+            # Handlers that never block must not keep the hub (the ESL reader, the writer,
+            # the other lanes) for a whole backlog.
+            gevent.sleep(0)
+
+
 class Lane:
-    """One subscriber's ordered queue (events with the handlers of this lane to call)."""
+    """One subscriber's queue of events (with the handlers of this lane to call).
+
+    Order is kept per call (``order_key``), which is what handlers rely on: a lane is split in
+    ``shards``, each with its own greenlet, and a call's events all go to the same one. So a
+    lane waiting on one call's round trips goes on with other calls meanwhile.
+    """
 
     def __init__(
         self,
@@ -262,54 +327,59 @@ class Lane:
         *,
         max_pending: int = LANE_MAX_PENDING,
         warn_backlog: int = LANE_WARN_BACKLOG,
+        shards: int = LANE_SHARDS,
     ) -> None:
-        import gevent.event
-
         self.name = name
         self.max_pending = max_pending
         self.warn_backlog = warn_backlog
         self.stats = LaneStats()
-        self.queue: deque[tuple[float, CallEvent, tuple[Handler, ...]]] = deque()
-        self.in_flight = 0
-        self.urgent = False
-        self._room = gevent.event.Event()
-        self._room.set()
+        self.shards = [_Shard(self) for _ in range(max(1, shards))]
         self._warned_at = 0.0
 
     @property
     def backlog(self) -> int:
         """Return how many events wait (not counting those being delivered)."""
-        return len(self.queue)
+        return sum(len(shard.queue) for shard in self.shards)
 
     @property
     def is_full(self) -> bool:
-        return len(self.queue) >= self.max_pending
+        return any(len(shard.queue) >= self.max_pending for shard in self.shards)
 
     @property
     def is_idle(self) -> bool:
-        return not self.queue and not self.in_flight
+        return all(shard.is_idle for shard in self.shards)
+
+    def start(self, lanes: Lanes) -> None:
+        import gevent
+
+        for shard in self.shards:
+            shard.greenlet = gevent.spawn(shard.serve, lanes)
 
     def put(self, items: list[tuple[CallEvent, tuple[Handler, ...]]]) -> None:
-        """Queue events; waits (cooperatively) while the lane is full."""
+        """Queue events; waits (cooperatively) while the shard an event goes to is full."""
+        count = len(self.shards)
         for event, handlers in items:
-            while len(self.queue) >= self.max_pending:
+            shard = self.shards[hash(order_key(event)) % count] if count > 1 else self.shards[0]
+            while len(shard.queue) >= self.max_pending:
                 self.stats.full_waits += 1
-                self._warn(f"is full ({len(self.queue)} events): the publisher waits")
-                self._room.clear()
-                self._room.wait(1.0)
-            self.queue.append((time.monotonic(), event, handlers))
+                self._warn(f"is full ({len(shard.queue)} events): the publisher waits")
+                shard.room.clear()
+                shard.wake.set()
+                shard.room.wait(1.0)
+            shard.queue.append((time.monotonic(), event, handlers))
+            shard.wake.set()
         self.stats.queued += len(items)
-        backlog = len(self.queue)
+        backlog = self.backlog
         self.stats.max_backlog = max(self.stats.max_backlog, backlog)
         if backlog >= self.warn_backlog:
             self._warn(f"has {backlog} events waiting: its subscriber is slower than the events")
 
-    def take(self, count: int) -> list[tuple[float, CallEvent, tuple[Handler, ...]]]:
-        """Take the next ``count`` events at most (delivered by ``Lanes``)."""
-        taken = [self.queue.popleft() for _ in range(min(len(self.queue), count))]
-        self.in_flight += len(taken)
-        self._room.set()
-        return taken
+    def greenlets(self) -> list[Any]:
+        return [shard.greenlet for shard in self.shards if shard.greenlet is not None]
+
+    def wake(self) -> None:
+        for shard in self.shards:
+            shard.wake.set()
 
     def summary(self) -> str:
         """Return one line of counters and lag percentiles (ms)."""
@@ -333,67 +403,60 @@ class Lane:
 
 
 class Lanes:
-    """The lanes of one process (one per subscribers' lane name, created on first use).
-
-    One greenlet hands rounds to one native thread. While an urgent lane has events, a round
-    takes up to ``URGENT_SLICE`` from each urgent lane only; otherwise up to ``LANE_SLICE`` from
-    every lane that has some. The thread calls a round's events interleaved (one event of each
-    lane in turn). So an urgent event waits at most for the round in progress, never for other
-    lanes' backlog, and among the others a backlog delays another lane's event by one event of
-    each lane. One thread, not one per lane: shared client pools (Celery's producer pool) hold
-    gevent sockets bound to the OS thread that opened them ("Cannot switch to a different
-    thread" when another thread uses them).
-    """
+    """The lanes of one process (one per subscribers' lane name, created on first use), served
+    by greenlets on the hub (see the module docstring)."""
 
     def __init__(
-        self, *, max_pending: int = LANE_MAX_PENDING, warn_backlog: int = LANE_WARN_BACKLOG
+        self,
+        *,
+        max_pending: int = LANE_MAX_PENDING,
+        warn_backlog: int = LANE_WARN_BACKLOG,
+        shards: int = LANE_SHARDS,
     ) -> None:
         import gevent.event
 
         self.max_pending = max_pending
         self.warn_backlog = warn_backlog
+        self.shards = shards
         self.lanes: dict[str, Lane] = {}
-        self._wake = gevent.event.Event()
+        self.stopping = False
         self._idle = gevent.event.Event()
         self._idle.set()
-        self._stopping = False
-        self._pool: Any = None
-        self._greenlet: Any = None
 
     def submit(self, events: list[CallEvent]) -> None:
         """Queue each event to the lanes of its subscribers, in order within every lane."""
         per_lane: dict[str, list[tuple[CallEvent, tuple[Handler, ...]]]] = {}
-        urgent: set[str] = set()
         for event in events:
             handlers: dict[str, list[Handler]] = {}
             for subscription in _subscriptions(event.kind):
                 handlers.setdefault(subscription.lane, []).append(subscription.handler)
-                if subscription.urgent:
-                    urgent.add(subscription.lane)
             for name, lane_handlers in handlers.items():
                 per_lane.setdefault(name, []).append((event, tuple(lane_handlers)))
         if not per_lane:
             return
-        self._start()
         lanes = [(self.lane(name), items) for name, items in per_lane.items()]
-        for lane, _ in lanes:
-            lane.urgent = lane.urgent or lane.name in urgent
         # Lanes with room first: a full lane makes this wait, the others need not wait with it.
         lanes.sort(key=lambda pair: pair[0].is_full)
         self._idle.clear()
         for lane, items in lanes:
             lane.put(items)
-            self._idle.clear()
-            self._wake.set()
 
     def lane(self, name: str) -> Lane:
-        """Return the lane of that name (created on first use)."""
+        """Return the lane of that name (created, and its greenlets started, on first use)."""
         lane = self.lanes.get(name)
         if lane is None:
             lane = self.lanes[name] = Lane(
-                name, max_pending=self.max_pending, warn_backlog=self.warn_backlog
+                name,
+                max_pending=self.max_pending,
+                warn_backlog=self.warn_backlog,
+                shards=self.shards,
             )
+            lane.start(self)
         return lane
+
+    def lane_idle(self) -> None:
+        if self.is_idle:
+            self._idle.set()
 
     @property
     def is_idle(self) -> bool:
@@ -408,69 +471,20 @@ class Lanes:
         return {name: lane.backlog for name, lane in self.lanes.items()}
 
     def stop(self, *, timeout: float = 30.0) -> None:
-        """Deliver what is queued (up to ``timeout``), then stop the greenlet and the thread."""
-        self._stopping = True
-        self._wake.set()
-        if self._greenlet is not None:
-            self._greenlet.join(timeout=timeout)
-            if not self._greenlet.dead:
-                logger.error("domain-event lanes: %s event(s) not delivered", self.backlog())
-                self._greenlet.kill()
-        if self._pool is not None:
-            self._pool.kill()
+        """Deliver what is queued (up to ``timeout``), then stop the lanes' greenlets."""
+        import gevent
+
+        self.stopping = True
+        greenlets = [greenlet for lane in self.lanes.values() for greenlet in lane.greenlets()]
+        for lane in self.lanes.values():
+            lane.wake()
+        gevent.joinall(greenlets, timeout=timeout)
+        if not all(greenlet.dead for greenlet in greenlets):
+            logger.error("domain-event lanes: %s event(s) not delivered", self.backlog())
+            gevent.killall(greenlets, block=False)
 
     def summary(self) -> list[str]:
         return [lane.summary() for lane in self.lanes.values()]
-
-    def _start(self) -> None:
-        if self._greenlet is None:
-            import gevent
-            from gevent.threadpool import ThreadPool
-
-            self._pool = ThreadPool(1)
-            self._greenlet = gevent.spawn(self._run)
-
-    def _run(self) -> None:
-        while True:
-            ready = [lane for lane in self.lanes.values() if lane.queue]
-            if any(lane.urgent for lane in ready):
-                round_ = [(lane, lane.take(URGENT_SLICE)) for lane in ready if lane.urgent]
-            else:
-                round_ = [(lane, lane.take(LANE_SLICE)) for lane in ready]
-            if not round_:
-                self._idle.set()
-                if self._stopping:
-                    return
-                self._wake.clear()
-                self._wake.wait()
-                continue
-            try:
-                # Cooperative wait: the hub (and publishers) run while the thread works.
-                self._pool.apply(_deliver_round, (round_,))
-            except Exception:  # _deliver_round catches handlers' errors; this is the pool
-                logger.exception("domain-event lanes: delivering a round failed")
-            finally:
-                for lane, taken in round_:
-                    lane.in_flight -= len(taken)
-
-
-def _deliver_round(
-    round_: list[tuple[Lane, list[tuple[float, CallEvent, tuple[Handler, ...]]]]],
-) -> None:
-    """Call each lane's events in order, one event of each lane in turn (in the native thread)."""
-    _enter_native_thread()
-    for turn in itertools.zip_longest(*(taken for _, taken in round_)):
-        for (lane, _), item in zip(round_, turn, strict=True):
-            if item is None:
-                continue
-            queued_at, event, handlers = item
-            stats = lane.stats
-            for handler in handlers:
-                if not _call(handler, event):
-                    stats.failed += 1
-            stats.delivered += 1
-            if len(stats.lags) < stats.max_lag_samples:
-                stats.lags.append(time.monotonic() - queued_at)
 
 
 _LANES: Lanes | None = None
@@ -496,6 +510,10 @@ def stop_lanes(*, timeout: float = 30.0) -> list[str]:
     if current is None:
         return []
     current.stop(timeout=timeout)
+    # What the handlers queued for batched sending (apps.core.batched_tasks) leaves now.
+    from apps.core import batched_tasks
+
+    batched_tasks.flush()
     return current.summary()
 
 

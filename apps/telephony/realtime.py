@@ -1,14 +1,16 @@
 """Browser pushes from the telephony event process, off the path that commits events.
 
 Each commit of the event process may owe agents' consoles a few messages (their leg rang, was
-answered, hung up...). Sending them inline would make the next batch wait for Redis, and
-``async_to_sync`` under gevent builds a new event loop and Redis connection pool per call.
+answered, hung up...). Sending them inline would make the next batch wait for Redis.
 ``PushSender`` takes messages from a bounded queue (a browser update is best effort: beyond
 ``max_pending`` the oldest are dropped and the console catches up with its ``resync``) and sends
-them with bounded concurrency from one long-lived asyncio loop run in one *native* thread (a
-gevent threadpool worker): a loop running in a greenlet would make Django believe every other
-greenlet of the hub is in an async context (asyncio's running loop is per OS thread) and refuse
-their database calls.
+them from a greenlet of its own, in batches: with the suite's Redis layer synchronously over
+gevent's sockets (``group_send_many_sync``: two pipelined round trips a batch), on the hub like
+everything else in the process. It used to send from an asyncio loop in a native thread; that
+thread's CPU made the hub wait for the GIL after each of its own socket round trips. Other
+layers (the in-memory demo layer) are sent to from one long-lived asyncio loop in one native
+thread (a loop running in a greenlet would make Django believe every other greenlet of the hub
+is in an async context and refuse their database calls).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ import gevent.event
 from channels.layers import get_channel_layer
 from gevent.threadpool import ThreadPool
 
-from apps.core.realtime import broadcast_message
+from apps.core.channel_layer import group_send_many_sync
+from apps.core.realtime import broadcast_message, gevent_redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -112,11 +115,32 @@ class PushSender:
             if layer is None or self._pool is None:
                 continue
             try:
-                # Cooperative wait: the hub runs other greenlets while the thread sends.
-                self._pool.apply(self._send_in_thread, (layer, batch))
+                if hasattr(layer, "_map_channel_keys_to_connection"):
+                    self._send_on_hub(layer, batch)
+                else:
+                    # Cooperative wait: the hub runs other greenlets while the thread sends.
+                    self._pool.apply(self._send_in_thread, (layer, batch))
             except Exception:  # a push failure must never stop the sender
                 logger.exception("telephony pushes failed")
                 self.stats.failed += len(batch)
+
+    def _send_on_hub(self, layer: Any, batch: list[tuple[float, Push]]) -> None:
+        for start in range(0, len(batch), PIPELINE_CHUNK):
+            chunk = batch[start : start + PIPELINE_CHUNK]
+            try:
+                group_send_many_sync(
+                    layer,
+                    [
+                        (group, broadcast_message(kind, payload))
+                        for _, (group, kind, payload) in chunk
+                    ],
+                    lambda index: gevent_redis_client(layer, index),
+                )
+            except Exception as error:  # noqa: BLE001  (best effort, reported)
+                logger.warning("realtime pushes (%d) failed: %s", len(chunk), error)
+                self.stats.failed += len(chunk)
+            else:
+                self._sent([queued_at for queued_at, _ in chunk])
 
     def _send_in_thread(self, layer: Any, batch: list[tuple[float, Push]]) -> None:
         if self._loop is None:

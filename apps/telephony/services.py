@@ -551,6 +551,7 @@ def leg_hangup(ledger: Ledger, leg: CallLeg, *, cause: str, at: datetime, sequen
             "hangup_cause": leg.hangup_cause,
             "call_ended": ended_now,
             "call_hangup_cause": call.hangup_cause if ended_now else "",
+            "queue": call.queue_slug,
         },
     )
 

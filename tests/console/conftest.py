@@ -29,6 +29,14 @@ ORIGIN = (b"origin", b"http://127.0.0.1")
 
 
 @pytest.fixture(autouse=True)
+def _queue_stats_not_covered():
+    """Each test starts with no queue-statistics push scheduled by this process."""
+    from apps.console import services
+
+    services._QUEUE_STATS_COVERED_UNTIL.clear()
+
+
+@pytest.fixture(autouse=True)
 def _keep_test_connection(monkeypatch):
     """Keep the test's database connection across database_sync_to_async calls.
 

@@ -125,21 +125,29 @@ def test_other_components_commands_are_not_reported(cast, listen):
     listener.assert_nothing()
 
 
-def test_a_caller_joining_the_line_costs_the_event_process_one_task(
+def test_a_caller_joining_the_line_costs_the_event_process_one_task_call(
     cast, node, support_queue, monkeypatch
 ):
+    from apps.console import services
+
+    cache.delete_many(
+        [
+            services.QUEUE_STATS_LEADING_KEY.format(queue="support"),
+            services.QUEUE_STATS_TRAILING_KEY.format(queue="support"),
+        ]
+    )
     # given the realtime worker's tasks recorded instead of sent
     sent = []
     monkeypatch.setattr(
-        "apps.console.tasks.caller_queued.apply_async",
-        lambda args: sent.append(("caller-queued", args)),
+        "apps.console.tasks.prepare_screen_pops.apply_async",
+        lambda args: sent.append(("prepare", args)),
     )
     monkeypatch.setattr(
         "apps.console.tasks.push_queue_stats.apply_async",
-        lambda args, countdown=None: sent.append(("stats", args)),
+        lambda args, countdown=None: sent.append(("stats", args, countdown)),
     )
-    # when two callers join the support queue
-    for call_id, uuid in enumerate(("waiting-1", "waiting-2"), start=1):
+    # when three callers join the support queue
+    for call_id, uuid in enumerate(("waiting-1", "waiting-2", "waiting-3"), start=1):
         domain_events.publish(
             _event(
                 "call.parked",
@@ -150,8 +158,15 @@ def test_a_caller_joining_the_line_costs_the_event_process_one_task(
                 data={"queue": "support"},
             )
         )
-    # then each is handed to the worker in one message, the figures left to the worker
-    assert sent == [("caller-queued", [1, "support"]), ("caller-queued", [2, "support"])]
+    # then each screen-pop is prepared by the worker (outside gevent each call leaves at once;
+    # the event process batches them), the figures pushed at once and once more a second later
+    assert sent == [
+        ("prepare", [[[1]]]),
+        ("stats", ["support"], None),
+        ("prepare", [[[2]]]),
+        ("stats", ["support"], 1.0),
+        ("prepare", [[[3]]]),
+    ]
 
 
 def test_the_worker_prepares_each_queued_caller_and_refreshes_the_queue_once_a_second(
@@ -188,6 +203,34 @@ def test_the_worker_prepares_each_queued_caller_and_refreshes_the_queue_once_a_s
     assert sent == [(["support"], None), (["support"], 1.0)]
 
 
+def test_changes_covered_by_a_scheduled_trailing_push_cost_no_redis_write(monkeypatch):
+    from apps.console import services
+
+    cache.delete_many(
+        [
+            services.QUEUE_STATS_LEADING_KEY.format(queue="sales"),
+            services.QUEUE_STATS_TRAILING_KEY.format(queue="sales"),
+        ]
+    )
+    sent = []
+    monkeypatch.setattr(
+        "apps.console.tasks.push_queue_stats.apply_async",
+        lambda args, countdown=None: sent.append((args, countdown)),
+    )
+    adds = []
+    real_add = cache.add
+    monkeypatch.setattr(cache, "add", lambda *a, **k: adds.append(a[0]) or real_add(*a, **k))
+
+    # When the sales line changes ten times within its second (callers hanging up)
+    for _ in range(10):
+        services.queue_stats_changed(queue_slug="sales")
+
+    # Then one push now, one a second later, and Redis was asked only until the second was
+    # covered
+    assert sent == [(["sales"], None), (["sales"], 1.0)]
+    assert len(adds) == 3  # leading (taken), leading (refused), trailing (taken)
+
+
 def test_the_queue_figures_reach_the_queues_group(cast, support_queue, listen):
     from apps.console import services
     from apps.routing.models import WaitingCall
@@ -214,24 +257,21 @@ def test_the_queue_figures_reach_the_queues_group(cast, support_queue, listen):
 
 
 def test_what_agents_wait_for_has_a_lane_no_slower_subscriber_shares():
-    # The event process serves the urgent lane first: a screen-pop must not queue behind
+    # The event process serves each lane side by side: a screen-pop must not queue behind
     # routing's database work nor the queue statistics' query.
     from apps.console import telephony_events
 
     lanes: dict[str, set] = {}
-    urgent: set[str] = set()
     for subscriptions in domain_events._subscribers.values():
         for subscription in subscriptions:
             lanes.setdefault(subscription.lane, set()).add(subscription.handler)
-            if subscription.urgent:
-                urgent.add(subscription.lane)
 
+    # preparing the screen-pop before the agent is rung
+    assert lanes[telephony_events.QUEUED_LANE] == {telephony_events.on_call_parked}
     assert lanes[telephony_events.AGENT_LANE] == {
-        telephony_events.on_call_parked,  # prepares the screen-pop before the agent is rung
         telephony_events.on_agent_leg_ringing,
         telephony_events.on_agent_leg_answered,
         telephony_events.on_command_finished,
     }
     assert telephony_events.on_leg_hungup in lanes[telephony_events.QUEUES_LANE]
     assert "routing" in lanes
-    assert urgent == {telephony_events.AGENT_LANE}

@@ -1,5 +1,7 @@
 """The pipelined channel layer delivers group messages exactly as channels_redis does: to every
-member, once, in order, readable by a stock channels_redis consumer."""
+member, once, in order, readable by a stock channels_redis consumer; and its process-local
+receives, served by one batched reader, hand every message over once, in order, across event
+loops, timeouts and busy consumers."""
 
 from __future__ import annotations
 
@@ -163,19 +165,72 @@ def test_the_lean_receive_hands_over_every_message_in_order_and_cleans_up(layers
     assert not any(left)
 
 
-def test_a_message_left_in_flight_by_a_cancelled_receive_is_delivered_next(layers):
-    sender, _stock = layers
+def test_a_process_local_message_for_many_sockets_reaches_each_once_in_order(layers):
+    sender, stock = layers
 
     async def scenario():
-        channel = await _join(sender, "agent.8")
-        await sender.group_send("agent.8", {"type": "broadcast", "n": "first"})
-        await sender.group_send("agent.8", {"type": "broadcast", "n": "second"})
-        key = sender.prefix + sender.non_local_name(channel)
-        connection = sender.connection(sender.consistent_hash(sender.non_local_name(channel)))
-        # A receive cancelled after its pop: the oldest message sits in the in-flight backup.
-        score_and_member = await connection.zpopmin(key)
-        member, score = score_and_member[0]
-        await connection.zadd(key + "$inflight", {member: score})
-        return [message["n"] for message in await _take(sender, channel, 2)]
+        channels = [await _join(sender, "queue.9") for _ in range(200)]
+        for n in range(3):
+            await stock.group_send("queue.9", {"type": "broadcast", "n": n})
+        received = await asyncio.gather(*(_take(sender, channel, 3) for channel in channels))
+        left = await sender.connection(0).zcard(sender.prefix + sender.non_local_name(channels[0]))
+        return [[message["n"] for message in messages] for messages in received], left
 
-    assert _run(scenario) == ["first", "second"]
+    received, left = _run(scenario)
+
+    assert received == [[0, 1, 2]] * 200
+    assert left == 0
+
+
+def test_messages_popped_in_one_event_loop_reach_receives_in_the_next(layers):
+    sender, stock = layers
+    channel = _run(_join, sender, "agent.8")
+    for n in range(5):
+        _run(stock.group_send, "agent.8", {"type": "broadcast", "n": n})
+
+    # Each receive in an event loop of its own (as async_to_sync does): the first pops the
+    # whole batch, the others are served from what it left.
+    received = [_run(sender.receive, channel)["n"] for _ in range(5)]
+
+    assert received == [0, 1, 2, 3, 4]
+
+
+def test_a_receive_that_times_out_loses_nothing_and_stops_reading(layers):
+    sender, stock = layers
+
+    async def scenario():
+        channel = await _join(sender, "agent.10")
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(sender.receive(channel), 0.05)
+        inbox = next(iter(sender._inboxes.values()))
+        await asyncio.sleep(0)  # let the cancelled reader finish
+        readers_left = [task for task in inbox.readers.values() if not task.done()]
+        await stock.group_send("agent.10", {"type": "broadcast", "n": "later"})
+        return readers_left, await sender.receive(channel)
+
+    readers_left, message = _run(scenario)
+
+    assert readers_left == []
+    assert message == {"type": "broadcast", "n": "later"}
+
+
+def test_a_consumer_busy_with_one_message_gets_the_ones_that_came_meanwhile(layers):
+    sender, stock = layers
+
+    async def scenario():
+        busy = await _join(sender, "team.1")
+        waiting = await _join(sender, "team.1")
+        first = asyncio.ensure_future(sender.receive(waiting))
+        await stock.group_send("team.1", {"type": "broadcast", "n": 1})
+        await stock.group_send("team.1", {"type": "broadcast", "n": 2})
+        got_first = await first
+        # The other consumer was not receiving when the reader popped both messages for it.
+        return got_first, [m["n"] for m in await _take(sender, busy, 2)], await _take(
+            sender, waiting, 1
+        )
+
+    got_first, busy_got, waiting_rest = _run(scenario)
+
+    assert got_first["n"] == 1
+    assert busy_got == [1, 2]
+    assert waiting_rest == [{"type": "broadcast", "n": 2}]

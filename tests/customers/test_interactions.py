@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from apps.customers import telephony_events
 from apps.customers.models import Customer, Interaction
-from apps.customers.selectors import customer_for_call, interaction_timeline
+from apps.customers.selectors import interaction_timeline
 from apps.customers.services import interaction_record_call
-from apps.customers.tasks import record_call_interaction
+from apps.customers.tasks import record_call_interaction, record_call_interactions
 from apps.telephony.domain_events import CallEvent
 from apps.telephony.models import Call, CallLeg, FreeswitchNode
 from tests.customers.factories import CustomerFactory, InteractionFactory, customer_with_phone
@@ -108,39 +108,40 @@ def _event(kind: str, **fields) -> CallEvent:
     return CallEvent(kind=kind, node="fs1", occurred_at=STARTED, **fields)
 
 
-def test_call_created_resolves_the_caller_for_the_screen_pop():
-    customer = customer_with_phone("+8613812345678")
-
-    telephony_events.on_call_created(
-        _event(
-            "call.created",
-            call_id=1,
-            call_uuid="u-1",
-            data={"direction": "inbound", "caller_number": "138 1234 5678"},
-        )
-    )
-
-    assert customer_for_call("u-1") == customer
-    assert customer_for_call("u-2") is None
-
-
-def test_call_hungup_enqueues_the_recording_only_when_the_call_ended(
-    monkeypatch, django_capture_on_commit_callbacks
-):
+def test_call_hungup_enqueues_the_recording_only_when_the_call_ended(monkeypatch):
     sent = []
-    monkeypatch.setattr(
-        record_call_interaction, "apply_async", lambda args, kwargs: sent.append(args)
+
+    def publish(*, args):
+        sent.append(args)
+
+    monkeypatch.setattr(record_call_interactions, "apply_async", publish)
+
+    telephony_events.on_call_hungup(
+        _event("call.hungup", call_id=7, call_uuid="u-7", data={"call_ended": False})
+    )
+    telephony_events.on_call_hungup(
+        _event("call.hungup", call_id=7, call_uuid="u-7", data={"call_ended": True})
     )
 
-    with django_capture_on_commit_callbacks(execute=True):
-        telephony_events.on_call_hungup(
-            _event("call.hungup", call_id=7, call_uuid="u-7", data={"call_ended": False})
-        )
-        telephony_events.on_call_hungup(
-            _event("call.hungup", call_id=7, call_uuid="u-7", data={"call_ended": True})
-        )
+    assert sent == [[[[7]]]]
 
-    assert sent == [(7,)]
+
+def test_the_batch_task_records_each_call_and_survives_an_unknown_one(cast, node):
+    call = Call.objects.create(
+        node=node,
+        uuid="u-10",
+        direction="inbound",
+        caller_number="13812345678",
+        started_at=STARTED,
+        ended_at=STARTED + dt.timedelta(seconds=30),
+        hangup_cause="NORMAL_CLEARING",
+    )
+
+    recorded = record_call_interactions([[999_999], [call.pk], [call.pk]])
+
+    interaction = Interaction.objects.get()
+    assert recorded == [None, interaction.pk, interaction.pk]
+    assert interaction.call_uuid == "u-10"
 
 
 def test_the_task_records_the_ended_call_with_the_agent_who_answered(cast, node):
