@@ -225,8 +225,10 @@ def test_a_consumer_busy_with_one_message_gets_the_ones_that_came_meanwhile(laye
         await stock.group_send("team.1", {"type": "broadcast", "n": 2})
         got_first = await first
         # The other consumer was not receiving when the reader popped both messages for it.
-        return got_first, [m["n"] for m in await _take(sender, busy, 2)], await _take(
-            sender, waiting, 1
+        return (
+            got_first,
+            [m["n"] for m in await _take(sender, busy, 2)],
+            await _take(sender, waiting, 1),
         )
 
     got_first, busy_got, waiting_rest = _run(scenario)
