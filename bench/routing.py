@@ -2,23 +2,28 @@
 
     .venv/bin/python bench/routing.py [--agents 1500] [--skills 60] [--queues 40]
         [--backlog 5000] [--rate 500] [--duration 20] [--workers 2] [--handle 3.0]
+        [--batch 64] [--arrival-processes 2] [--routing-only]
 
 1. Creates the bench database cc_bench_routing (dropped and recreated: never the development one),
    migrates it with the production settings profile, and seeds 60 skills, 40 queues (one or two
    required skills at minimum levels, two serving teams each, every strategy), 1,500 agents in 20
    teams with their skills, a VIP tier, and 5,000 waiting calls (random priorities, 10% VIP).
-2. Capacity: every agent becomes available at once; router processes (``--workers``, separate
-   processes with their own connections, as Celery workers would be) each take "agent available"
-   events and run the real decisions (apps.routing.router.route_events: per decision one locking
-   SQL statement and the originate command stored through telephony; the originates of the events
-   a router took in one turn, up to ``--batch``, leave in one Celery message after their commits).
-   Figures: decisions per second, and the time of one decision (p50/p99).
-3. Steady state: calls arrive at ``--rate`` per second through the real enqueue service
-   (apps.routing.services.waiting_call_enqueue), agents finish calls ``--handle`` seconds after
-   their offer (simulated in one UPDATE per tick: talking is not routing), so about ``--rate``
-   agents become available per second and the line stays near 5,000 calls. Every arrival and every
-   freed agent is an event for the routers (route_call / route_agent). Figures: events and
-   decisions per second, and decision latency from the event to the committed decision (queueing
+2. Capacity: every agent becomes available at once (an "agent available" router event each,
+   published to the router event queue as the services publish them); router processes
+   (``--workers``, separate processes with their own connections) run the production router
+   loop (apps.routing.router_process.router_turn, what ``manage.py run_router`` runs): each turn
+   takes the events queued since the last one, up to ``--batch``, and decides on them in ONE
+   transaction and one round trip (apps.routing.router.route_events: per decision one locking
+   SQL statement, the originates stored through telephony and published in one Celery message
+   after the commit). Figures: decisions per second, and the time of a turn (p50/p99).
+3. Steady state: calls arrive at ``--rate`` per second (from ``--arrival-processes`` processes:
+   each arrival waits for its commit) through the real enqueue service
+   (apps.routing.services.waiting_call_enqueue, which queues a router event after its commit
+   when a qualified agent is free), agents finish calls ``--handle`` seconds after their offer
+   (simulated in one UPDATE per tick, each freed agent's event published as the services do:
+   talking is not routing), so about ``--rate`` agents become available per second and the line
+   stays near 5,000 calls. Figures: events and decisions per second, and decision latency from
+   the event's publication to the committed decision with its originate published (queueing
    included), p50/p99.
 
 Besides wall-clock figures, each phase reports the CPU time one decision costs (the router
@@ -326,76 +331,75 @@ class CpuMeter:
         )
 
 
-def router_worker(events, results, routing_only: bool, batch: int) -> None:  # type: ignore[no-untyped-def]
-    """A router process: take events, make the decisions, report their timing and CPU.
+def router_worker(stop, results, routing_only: bool, batch: int) -> None:  # type: ignore[no-untyped-def]
+    """A router process, as ``manage.py run_router`` runs it: report the timing of its turns.
 
-    Each turn takes the events queued since the last one (up to ``batch``) and decides on them
-    as apps.routing.router.route_events does: one transaction per decision, the originates of the
-    turn published in one Celery message at its end. A decision's reported finish is that
-    publish (the ring is on its way), its service time its own transaction.
+    Each turn is apps.routing.router_process.router_turn: take the router events queued in Redis
+    (published by the services after their commits), up to ``batch``, and decide on them in one
+    transaction, the originates published in one Celery message after the commit. A decision's
+    finish is the end of its turn (committed, ring on its way), its service time the turn's.
     """
     from django.db import connections
 
-    from apps.routing import router, telephony_gateway
-    from apps.telephony import command_dispatch
+    from apps.routing import telephony_gateway
+    from apps.routing.router_process import router_turn
 
     connections.close_all()
     if routing_only:
         # Diagnostic: the decision without telephony's command request (and its Celery message).
-        telephony_gateway.request_agent_ring = lambda reservation: None
+        telephony_gateway.request_agent_rings = lambda reservations: None
     meter = CpuMeter()
     meter.start()
-    stopping = False
-    while not stopping:
-        turn = [events.get()]
-        while len(turn) < batch and turn[-1] is not None:  # one stop marker per router
-            try:
-                turn.append(events.get_nowait())
-            except queue_module.Empty:
-                break
-        done = []
-        with command_dispatch.batched():
-            for event in turn:
-                if event is None:
-                    stopping = True
-                    continue
-                kind, object_id, emitted = event
-                started = time.time()
-                [reservation] = router.route_events([(kind, object_id)])
-                decided = (
-                    None
-                    if reservation is None
-                    else (reservation.agent_id, reservation.waiting_call_id, reservation.offer_id)
+    while not stop.is_set():
+        turn = router_turn(limit=batch, timeout=0.1)
+        for event, reservation in turn.decisions:
+            decided = (
+                None
+                if reservation is None
+                else (reservation.agent_id, reservation.waiting_call_id, reservation.offer_id)
+            )
+            results.put(
+                (
+                    event.kind,
+                    event.published_at,
+                    turn.started_at,
+                    turn.finished_at,
+                    decided,
+                    turn.finished_at,
                 )
-                done.append((kind, emitted, started, time.time(), decided))
-        published = time.time()
-        for kind, emitted, started, own_end, decided in done:
-            results.put((kind, emitted, started, published, decided, own_end))
+            )
     results.put(("cpu", *meter.read()))
     connections.close_all()
 
 
-def start_workers(count: int, routing_only: bool = False, batch: int = 1):
+def start_workers(count: int, routing_only: bool = False, batch: int = 32):
     from django.db import connections
 
     connections.close_all()
     context = multiprocessing.get_context("fork")
-    events, results = context.Queue(), context.Queue()
+    stop, results = context.Event(), context.Queue()
     workers = [
         # Daemons: a failing bench must not leave routers behind (holding the bench lock).
         context.Process(
-            target=router_worker, args=(events, results, routing_only, batch), daemon=True
+            target=router_worker, args=(stop, results, routing_only, batch), daemon=True
         )
         for _ in range(count)
     ]
     for worker in workers:
         worker.start()
-    return events, results, workers
+    return stop, results, workers
 
 
-def stop_workers(events, workers) -> None:  # type: ignore[no-untyped-def]
-    for _ in workers:
-        events.put(None)
+def stop_workers(stop, workers) -> None:  # type: ignore[no-untyped-def]
+    stop.set()
+
+
+def publish_agent_events(agent_ids: list[int]) -> None:
+    """Agents became available: their events, as services publish them after commit."""
+    from apps.routing import events
+
+    for agent_id in agent_ids:
+        events.publish(events.AGENT, agent_id)
 
 
 # ------------------------------------------------------------------------------------- phases
@@ -414,13 +418,13 @@ def phase_capacity(args: argparse.Namespace, agent_ids: list[int]) -> dict[str, 
             [now, now],
         )
     connections.close_all()
-    events, results, workers = start_workers(args.workers, args.routing_only, args.batch)
+    stop, results, workers = start_workers(args.workers, args.routing_only, args.batch)
+    time.sleep(1.0)  # the routers are up and waiting
     began = time.time()
-    for agent_id in agent_ids:
-        events.put(("agent", agent_id, began))
+    publish_agent_events(agent_ids)
     outcomes = [results.get(timeout=300) for _ in agent_ids]
     ended = max(outcome[3] for outcome in outcomes)
-    stop_workers(events, workers)
+    stop_workers(stop, workers)
     cpu = [results.get(timeout=30) for _ in workers]
     for worker in workers:
         worker.join(timeout=30)
@@ -465,14 +469,11 @@ def release(done: list[tuple[int, int, int]]) -> None:
 class World:
     """The simulated contact center of the steady phase: arrivals and agents finishing calls."""
 
-    def __init__(self, args, slugs, reserved, arrivals, events) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, args, slugs, reserved, arrivals) -> None:  # type: ignore[no-untyped-def]
         self.args = args
         self.slugs = slugs
         self.arrivals = arrivals
-        self.events = events
-        self.rng = random.Random(11)
         self.began = time.time()
-        self.next_arrival = self.began
         self.arrived = 0
         # The agents busy from the capacity phase finish over the first handle time.
         self.releases: list[tuple[float, tuple[int, int, int]]] = [
@@ -487,32 +488,71 @@ class World:
             due.append(heapq.heappop(self.releases)[1])
         if due:
             release(due)
-            stamp = time.time()
-            for agent, _call, _offer in due:
-                self.events.put(("agent", agent, stamp))
-
-    def arrive(self, now: float) -> None:
-        from apps.routing import services
-
-        while self.next_arrival <= now and self.arrived < len(self.arrivals):
-            call_id, call_uuid, number = self.arrivals[self.arrived]
-            self.arrived += 1
-            waiting_call = services.waiting_call_enqueue(
-                call_uuid=call_uuid,
-                queue_slug=self.rng.choice(self.slugs),
-                node="bench",
-                telephony_call_id=call_id,
-                caller_number=number,
-                priority=self.rng.randint(0, 10),
-                tier="vip" if self.rng.random() < 0.1 else "",
-            )
-            if waiting_call.routing_requested:  # as the service's own router task
-                self.events.put(("call", waiting_call.pk, time.time()))
-            self.next_arrival += self.rng.expovariate(self.args.rate)
+            publish_agent_events([agent for agent, _call, _offer in due])
 
     def offered(self, outcome) -> None:  # type: ignore[no-untyped-def]
         if outcome[4] is not None:
             heapq.heappush(self.releases, (outcome[3] + self.args.handle, outcome[4]))
+
+
+def arrival_worker(args, slugs, arrivals, began, seed, out) -> None:  # type: ignore[no-untyped-def]  # noqa: PLR0917
+    """An arrival process: Poisson arrivals at its share of ``--rate`` through the real service.
+
+    The service stores the waiting call and, after its commit, queues the router event itself
+    when an agent could take the call (as the telephony event process calls it in production).
+    Several processes, because one arrival waits for its commit: one process alone cannot
+    offer 500 per second.
+    """
+    from django.db import connections
+
+    from apps.routing import services
+
+    connections.close_all()
+    rng = random.Random(seed)
+    rate = args.rate / args.arrival_processes
+    meter = CpuMeter()
+    meter.start()
+    arrived = 0
+    next_arrival = began
+    end = began + args.duration
+    while time.time() < end and arrived < len(arrivals):
+        now = time.time()
+        while next_arrival <= now and arrived < len(arrivals):
+            call_id, call_uuid, number = arrivals[arrived]
+            arrived += 1
+            services.waiting_call_enqueue(
+                call_uuid=call_uuid,
+                queue_slug=rng.choice(slugs),
+                node="bench",
+                telephony_call_id=call_id,
+                caller_number=number,
+                priority=rng.randint(0, 10),
+                tier="vip" if rng.random() < 0.1 else "",
+            )
+            next_arrival += rng.expovariate(rate)
+        time.sleep(0.0005)
+    out.put((arrived, *meter.read()))
+    connections.close_all()
+
+
+def start_arrivals(args, slugs, arrivals, began):  # type: ignore[no-untyped-def]
+    from django.db import connections
+
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    count = args.arrival_processes
+    processes = [
+        context.Process(
+            target=arrival_worker,
+            args=(args, slugs, arrivals[number::count], began, 11 + number, out),
+            daemon=True,
+        )
+        for number in range(count)
+    ]
+    for process in processes:
+        process.start()
+    return out, processes
 
 
 def phase_steady(
@@ -525,9 +565,11 @@ def phase_steady(
 
     from apps.routing.models import WaitingCall
 
-    events, results, workers = start_workers(args.workers, args.routing_only, args.batch)
+    stop, results, workers = start_workers(args.workers, args.routing_only, args.batch)
     connections.close_all()
-    world = World(args, slugs, reserved, arrivals, events)
+    time.sleep(1.0)  # the routers are up and waiting
+    world = World(args, slugs, reserved, arrivals)
+    arrived_out, arrival_processes = start_arrivals(args, slugs, arrivals, world.began)
     meter = CpuMeter()
     meter.start()
     outcomes = []
@@ -535,7 +577,6 @@ def phase_steady(
     while time.time() < end:
         now = time.time()
         world.free_agents(now)
-        world.arrive(now)
         while True:
             try:
                 outcome = results.get_nowait()
@@ -544,8 +585,12 @@ def phase_steady(
             outcomes.append(outcome)
             world.offered(outcome)
         time.sleep(0.001)
-    generator_cpu = meter.read()
-    stop_workers(events, workers)
+    simulation_cpu = meter.read()
+    arrival_reports = [arrived_out.get(timeout=60) for _ in arrival_processes]
+    for process in arrival_processes:
+        process.join(timeout=30)
+    world.arrived = sum(report[0] for report in arrival_reports)
+    stop_workers(stop, workers)
     cpu = []
     while len(cpu) < len(workers):
         outcome = results.get(timeout=120)
@@ -561,7 +606,10 @@ def phase_steady(
     summary["router_cpu_ms_per_decision"] = (
         sum(item[1] + item[2] for item in cpu) * 1000 / max(decisions, 1)
     )
-    summary["arrival_cpu_ms"] = sum(generator_cpu) * 1000 / max(world.arrived, 1)
+    summary["arrival_cpu_ms"] = (
+        sum(report[1] + report[2] for report in arrival_reports) * 1000 / max(world.arrived, 1)
+    )
+    summary["simulation_cpu_ms"] = sum(simulation_cpu) * 1000 / max(world.arrived, 1)
     return summary
 
 
@@ -603,9 +651,15 @@ def main() -> None:
         help="seconds from an offer until the agent is free again",
     )
     parser.add_argument(
+        "--arrival-processes",
+        type=int,
+        default=2,
+        help="processes calling the enqueue service (each waits for its commits)",
+    )
+    parser.add_argument(
         "--batch",
         type=int,
-        default=32,
+        default=64,
         help="most events a router takes per turn (their originates leave in one message)",
     )
     parser.add_argument(
@@ -667,7 +721,9 @@ def main() -> None:
     print(
         f"  arrivals        {steady['arrivals_per_second']:.0f}/s "
         f"({steady['arrivals']} calls enqueued by the real service, "
-        f"{steady['arrival_cpu_ms']:.2f} ms CPU each incl. PostgreSQL and the simulation)"
+        f"{steady['arrival_cpu_ms']:.2f} ms CPU each incl. PostgreSQL, in "
+        f"{args.arrival_processes} processes; agents' simulation "
+        f"{steady['simulation_cpu_ms']:.2f} ms)"
     )
     print(
         f"  router events   {steady['events_per_second']:.0f}/s "

@@ -552,6 +552,8 @@ def run_suite(args: argparse.Namespace, env: dict[str, str], processes: list):  
             "httptools",
             "--ws",
             "websockets-sansio",
+            "--ws-per-message-deflate",
+            "false",  # as the suite's start runs it (apps/core/supervisor.py)
         ],
         env,
     )

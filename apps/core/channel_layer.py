@@ -38,6 +38,7 @@ from hashlib import sha1
 from typing import Any
 
 from channels_redis.core import RedisChannelLayer
+from redis.asyncio import BlockingConnectionPool
 from redis.exceptions import NoScriptError
 
 logger = logging.getLogger(__name__)
@@ -79,6 +80,9 @@ RECEIVE_SHA = sha1(RECEIVE_LUA.encode()).hexdigest()  # noqa: S324
 _SCORE_STEP = 1e-6
 
 
+# Redis connections per process and host, and how long a command waits for one of them.
+POOL_MAX_CONNECTIONS = 64
+POOL_WAIT_SECONDS = 20
 # Messages popped per round trip by a process's local reader.
 LOCAL_BATCH = 256
 # A short block when nothing waits: well inside any socket timeout the connection was given.
@@ -210,6 +214,18 @@ class PipelinedRedisChannelLayer(RedisChannelLayer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._inboxes: dict[str, _LocalInbox] = {}  # by local key ("specific.<prefix>!")
+
+    def create_pool(self, index: int) -> Any:
+        """A pool whose callers wait for a free connection past ``max_connections`` (default
+        ``POOL_MAX_CONNECTIONS``) instead of failing: 1,500 consoles closing at once (a proxy
+        restart) each discard their groups, and redis-py's plain pool answered most of them
+        "Too many connections"."""
+        host = dict(self.hosts[index])
+        if "address" not in host:
+            return super().create_pool(index)
+        host.setdefault("max_connections", POOL_MAX_CONNECTIONS)
+        host.setdefault("timeout", POOL_WAIT_SECONDS)
+        return BlockingConnectionPool.from_url(host.pop("address"), **host)
 
     async def receive(self, channel: str) -> dict[str, Any]:
         """Return the channel's next message (process-local ones through the shared reader)."""

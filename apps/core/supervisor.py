@@ -79,6 +79,10 @@ def suite_processes(*, host: str, port: int, traffic_rate: float) -> list[Proces
                 "--port",
                 str(port),
                 "--no-access-log",
+                # Console frames are small and a queue's figures go to every agent of the
+                # queue: compressing each copy per socket cost more CPU than it saved bytes.
+                "--ws-per-message-deflate",
+                "false",
             ],
         )
     )
@@ -103,6 +107,9 @@ def suite_processes(*, host: str, port: int, traffic_rate: float) -> list[Proces
             ],
         )
     )
+    if "run_router" in commands:
+        # Routing decisions: the events services publish, many per turn (apps/routing/events.py).
+        specs.append(ProcessSpec("router", [python, manage, "run_router"]))
     if "telephony_events" in commands:
         specs.append(
             ProcessSpec(

@@ -84,3 +84,17 @@ def callback_prompt() -> str:
 
 def callback_confirmation() -> str:
     return str(getattr(settings, "ROUTING_CALLBACK_CONFIRMATION", CALLBACK_CONFIRMATION_DEFAULT))
+
+
+# Redis holding the router events (events.py); defaults to the cache's Redis.
+def events_redis_url() -> str:
+    default = settings.CACHES["default"].get("LOCATION") or "redis://127.0.0.1:6379/0"
+    return str(getattr(settings, "ROUTING_EVENTS_REDIS_URL", default))
+
+
+# Most events a router process decides on in one turn (one transaction).
+ROUTER_BATCH_DEFAULT = 64
+
+
+def router_batch() -> int:
+    return int(getattr(settings, "ROUTING_ROUTER_BATCH", ROUTER_BATCH_DEFAULT))

@@ -673,7 +673,7 @@ class WaitingCall(models.Model):
     ewt_updated_at = models.DateTimeField(null=True, blank=True)
     last_announced_at = models.DateTimeField(null=True, blank=True)
 
-    # Not stored: set by services.waiting_call_enqueue when it scheduled a router task.
+    # Not stored: set by services.waiting_call_enqueue when it queued a router event.
     routing_requested = False
 
     class Meta:

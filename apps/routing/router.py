@@ -1,22 +1,27 @@
 """The router: pair waiting calls with available agents, safely with any number of routers at once.
 
-Two entry points, one per side that changed:
+Router events, one per side that changed:
 
-- ``route_call(waiting_call_id)`` (a call arrived, or came back after RONA, or overflowed): when
-  several agents could take it, the queue's strategy picks one (agent surplus);
-- ``route_agent(agent_id)`` (an agent became available): the agent takes the waiting call with the
-  highest effective priority among those they qualify for (call surplus);
+- ("call", waiting call id): a call arrived, came back after RONA, or overflowed; when several
+  agents could take it, the queue's strategy picks one (agent surplus);
+- ("agent", agent id): an agent became available; they take the waiting call with the highest
+  effective priority among those they qualify for (call surplus);
 
-and ``route_pending`` (the periodic sweep) that retries every pair an event may have missed.
+decided a turn at a time by ``route_events`` (the router process takes every event queued since
+its last turn, see events.py and router_process.py), one at a time by ``route_call`` /
+``route_agent``, and by ``route_pending`` (the periodic sweep) that retries every pair an event
+may have missed.
 
-Each decision is ONE SQL statement in its own short transaction: it locks the call and the agent
-with ``FOR UPDATE SKIP LOCKED`` (so concurrent routers never wait on each other nor deadlock; a row
-someone else is deciding is simply skipped), re-checks their states under the lock, and in the same
-statement moves the agent to Reserved, the call to Offered, writes the agent's state change and the
-offer. Partial unique indexes (models.py) back this up. The telephony command that rings the agent
-is stored in the same transaction (telephony_gateway), so a committed reservation always has its
-originate, and a rolled-back one never rings anybody. Raw SQL here is deliberate: it is the hot
-path measured by bench/routing.py (one round trip per decision).
+Each decision is ONE SQL statement: it locks the call and the agent with ``FOR UPDATE SKIP
+LOCKED`` (so concurrent routers never wait on each other nor deadlock; a row someone else is
+deciding is simply skipped), re-checks their states under the lock, and in the same statement
+moves the agent to Reserved, the call to Offered, writes the agent's state change and the offer.
+Partial unique indexes (models.py) back this up. A turn sends all its decisions' statements in one
+round trip (psycopg pipeline mode) inside ONE transaction, so later decisions see the earlier ones
+and the turn pays one commit; the originates that ring the agents are stored in the same
+transaction in one statement (telephony_gateway), so a committed reservation always has its
+originate and a rolled-back one never rings anybody, and they are published in one Celery message
+after the commit. Raw SQL here is deliberate: it is the hot path measured by bench/routing.py.
 """
 
 from __future__ import annotations
@@ -80,6 +85,8 @@ _AGENT_ORDER = """
 
 # Shared tail: given target(id, queue_id, strategy, ring_timeout_seconds) and
 # chosen(agent_id, state_since, extension), reserve both and record the transition and the offer.
+# The round-robin cursor is moved once per router turn (_ROUND_ROBIN_SQL), not here: a turn
+# decides many calls in one transaction, and must never wait for a queue row meanwhile.
 _RESERVE = """
 agent_update AS (
     UPDATE routing_agentpresence p
@@ -94,11 +101,6 @@ call_update AS (
     FROM chosen, target WHERE c.id = target.id
     RETURNING c.id, c.queue_id, c.is_callback, c.call_uuid, c.node, c.telephony_call_id,
               c.caller_number, c.customer_ref, c.telephony_node_id
-),
-cursor_update AS (
-    UPDATE routing_queue q SET round_robin_cursor = chosen.agent_id
-    FROM chosen, target
-    WHERE q.id = target.queue_id AND target.strategy = 'round_robin'
 ),
 change AS (
     INSERT INTO routing_agentstatechange
@@ -119,7 +121,7 @@ offer AS (
 SELECT offer.id, offer.agent_id, call_update.id, call_update.queue_id, offer.agent_leg_uuid,
        target.ring_timeout_seconds, call_update.is_callback, call_update.call_uuid,
        call_update.node, call_update.telephony_call_id, call_update.caller_number,
-       call_update.customer_ref, chosen.extension, call_update.telephony_node_id
+       call_update.customer_ref, chosen.extension, call_update.telephony_node_id, target.strategy
 FROM offer, call_update, target, chosen
 """
 
@@ -181,29 +183,49 @@ chosen AS MATERIALIZED (
 """  # noqa: S608 (constant fragments only)
 
 
-# Planner settings for one decision's transaction. The statements always run with their generic
-# plan (planned once per connection). For the agent side, PostgreSQL cannot estimate how many
-# waiting calls fit an agent's skills (the tokens are only known at run time) and would read and
-# sort the whole line; walking the (rank_at, id) index and stopping at the first call that fits
-# is what we want.
-_WALK_THE_LINE = (
+# Planner settings, per kind of decision, for the statements that follow in the turn's
+# transaction. The statements always run with their generic plan (planned once per connection).
+# For the agent side, PostgreSQL cannot estimate how many waiting calls fit an agent's skills (the
+# tokens are only known at run time) and would read and sort the whole line; walking the
+# (rank_at, id) index and stopping at the first call that fits is what we want. The call side
+# keeps the default planner settings (switched back whenever the kind of decision changes).
+_CALL_SIDE = (
+    "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), "
+    "set_config('enable_seqscan', 'on', true), set_config('enable_bitmapscan', 'on', true), "
+    "set_config('enable_sort', 'on', true)"
+)
+_AGENT_SIDE = (
     "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), "
     "set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true), "
     "set_config('enable_sort', 'off', true)"
 )
 
+# Moves the round-robin cursor of every queue the turn offered a call of, to the agent of its
+# last such offer. A queue row someone else holds (an admin edit, a service locking a call with
+# its queue) is skipped rather than waited for: a turn holds many rows, and waiting here could
+# deadlock; a cursor left behind only means the next offer starts from the previous agent (who is
+# reserved now, so the one after is chosen).
+_ROUND_ROBIN_SQL = """
+WITH moved AS (
+    SELECT * FROM unnest(%(queue_ids)s::bigint[], %(agent_ids)s::bigint[]) AS m(queue_id, agent_id)
+),
+locked AS (
+    SELECT q.id FROM routing_queue q WHERE q.id IN (SELECT queue_id FROM moved)
+    FOR NO KEY UPDATE SKIP LOCKED
+)
+UPDATE routing_queue q SET round_robin_cursor = moved.agent_id
+FROM locked, moved WHERE q.id = locked.id AND moved.queue_id = locked.id
+"""
 
-def _reserve(sql: str, params: dict[str, object], *, walk_line: bool = False) -> Reservation | None:
-    # The offer's legs are named before the decision, so one round trip stores everything.
-    token = uuid.uuid4()
-    agent_leg_uuid = telephony_gateway.agent_leg_uuid(token)
-    row = prepared.fetch_one(
-        sql,
-        {**params, "token": token, "agent_leg_uuid": agent_leg_uuid},
-        settings_sql=_WALK_THE_LINE if walk_line else prepared.GENERIC_PLAN,
-    )
-    if row is None:
-        return None
+# Most decisions one transaction makes (route_pending splits its work into turns of this size).
+TURN_SIZE = 64
+
+Event = tuple[str, int]
+AGENT_EVENT = "agent"
+CALL_EVENT = "call"
+
+
+def _reservation(row: tuple, token: uuid.UUID, agent_leg_uuid: uuid.UUID) -> Reservation:
     return Reservation(
         offer_id=row[0],
         token=token,
@@ -223,9 +245,68 @@ def _reserve(sql: str, params: dict[str, object], *, walk_line: bool = False) ->
     )
 
 
-def _after_reservation(reservation: Reservation, now: datetime) -> None:
-    telephony_gateway.request_agent_ring(reservation)
-    notifications.offer_made(reservation, now=now)
+def _move_round_robin_cursors(cursors: dict[int, int]) -> None:
+    prepared.fetch_each(
+        [(_ROUND_ROBIN_SQL, {"queue_ids": list(cursors), "agent_ids": list(cursors.values())})]
+    )
+
+
+def route_events(
+    events: Iterable[Event], *, now: datetime | None = None
+) -> list[Reservation | None]:
+    """Decide on a turn of router events: ("agent", agent id) or ("call", waiting call id).
+
+    The decisions are made in order, as ``route_agent`` / ``route_call`` would one after the
+    other, but in ONE transaction and one round trip: each decision is still one statement that
+    locks its call and agent with SKIP LOCKED and re-checks them under the lock (so concurrent
+    routers never wait on each other, and never double-book), later decisions see the earlier
+    ones, the turn's originates are stored in the same transaction and published in one Celery
+    message after the commit. A repeated event is decided once.
+    Return each event's reservation (None when it led to no decision), in order.
+    """
+    now = now or timezone.now()
+    events = list(events)
+    unique = list(dict.fromkeys(events))
+    if not unique:
+        return []
+    statements: list[tuple[str, dict[str, object]]] = []
+    # Per statement: the event it decides and its offer's names (None for planner settings).
+    slots: list[tuple[Event, uuid.UUID, uuid.UUID] | None] = []
+    side = ""
+    for kind, object_id in unique:
+        if kind not in (AGENT_EVENT, CALL_EVENT):
+            raise ValueError(f"Unknown router event {kind!r}.")
+        if kind != side:
+            side = kind
+            statements.append((_AGENT_SIDE if kind == AGENT_EVENT else _CALL_SIDE, {}))
+            slots.append(None)
+        # The offer's legs are named before the decision, so one round trip stores everything.
+        token = uuid.uuid4()
+        leg = telephony_gateway.agent_leg_uuid(token)
+        params: dict[str, object] = {"now": now, "token": token, "agent_leg_uuid": leg}
+        if kind == AGENT_EVENT:
+            statements.append((ROUTE_AGENT_SQL, {**params, "agent_id": object_id}))
+        else:
+            statements.append((ROUTE_CALL_SQL, {**params, "waiting_call_id": object_id}))
+        slots.append(((kind, object_id), token, leg))
+    decided: dict[Event, Reservation] = {}
+    with command_dispatch.batched(), transaction.atomic():
+        round_robin: dict[int, int] = {}
+        for row, slot in zip(prepared.fetch_each(statements), slots, strict=True):
+            if slot is None or row is None:
+                continue
+            event, token, leg = slot
+            decided[event] = _reservation(row, token, leg)
+            if row[14] == "round_robin":
+                round_robin[row[3]] = row[1]
+        if round_robin:
+            _move_round_robin_cursors(round_robin)
+        if decided:
+            telephony_gateway.request_agent_rings(list(decided.values()))
+        for reservation in decided.values():
+            notifications.offer_made(reservation, now=now)
+    # A repeated event gets None: its decision is reported once, at its first occurrence.
+    return [decided.pop(event, None) for event in events]
 
 
 def route_call(waiting_call_id: int, *, now: datetime | None = None) -> Reservation | None:
@@ -234,12 +315,7 @@ def route_call(waiting_call_id: int, *, now: datetime | None = None) -> Reservat
     Return the reservation, or None when the call is not in line, is being decided by another
     router, or no qualified agent is available.
     """
-    now = now or timezone.now()
-    with transaction.atomic():
-        reservation = _reserve(ROUTE_CALL_SQL, {"waiting_call_id": waiting_call_id, "now": now})
-        if reservation is not None:
-            _after_reservation(reservation, now)
-    return reservation
+    return route_events([(CALL_EVENT, waiting_call_id)], now=now)[0]
 
 
 def route_agent(agent_id: int, *, now: datetime | None = None) -> Reservation | None:
@@ -248,12 +324,7 @@ def route_agent(agent_id: int, *, now: datetime | None = None) -> Reservation | 
     Return the reservation, or None when the agent is not available (or is being decided by
     another router) or no waiting call fits them.
     """
-    now = now or timezone.now()
-    with transaction.atomic():
-        reservation = _reserve(ROUTE_AGENT_SQL, {"agent_id": agent_id, "now": now}, walk_line=True)
-        if reservation is not None:
-            _after_reservation(reservation, now)
-    return reservation
+    return route_events([(AGENT_EVENT, agent_id)], now=now)[0]
 
 
 def _available_agent_ids(limit: int) -> list[int]:
@@ -281,7 +352,8 @@ def route_pending(*, now: datetime | None = None, limit: int = 5000) -> list[Res
 
     Walk the smaller side: each available agent takes their best call when agents are scarce;
     otherwise each waiting call, best first, takes its best agent. Every pair that can be made is
-    found either way, and each attempt that finds nothing costs one short query.
+    found either way. The attempts are router turns of ``TURN_SIZE`` events (one transaction
+    and one round trip each); their originates leave in one Celery message at the end.
     """
     now = now or timezone.now()
     agents = _available_agent_ids(limit)
@@ -290,36 +362,14 @@ def route_pending(*, now: datetime | None = None, limit: int = 5000) -> list[Res
     calls = _routable_call_ids(now, limit)
     if not calls:
         return []
+    events: list[Event] = (
+        [(AGENT_EVENT, agent_id) for agent_id in agents]
+        if len(agents) <= len(calls)
+        else [(CALL_EVENT, waiting_call_id) for waiting_call_id in calls]
+    )
     reservations: list[Reservation] = []
-    # Each decision commits on its own; their originates leave in one Celery message at the end.
     with command_dispatch.batched():
-        if len(agents) <= len(calls):
-            for agent_id in agents:
-                reservation = route_agent(agent_id, now=now)
-                if reservation is not None:
-                    reservations.append(reservation)
-        else:
-            for waiting_call_id in calls:
-                reservation = route_call(waiting_call_id, now=now)
-                if reservation is not None:
-                    reservations.append(reservation)
-    return reservations
-
-
-def route_events(
-    events: Iterable[tuple[str, int]], *, now: datetime | None = None
-) -> list[Reservation | None]:
-    """Decide on several router events in turn: ("agent", agent id) or ("call", waiting call id).
-
-    For a router process that takes the events queued since its last turn: every decision keeps
-    its own transaction (and guarantees), and their originates leave in one Celery message.
-    Return each event's reservation (None when it led to no decision), in order.
-    """
-    reservations: list[Reservation | None] = []
-    with command_dispatch.batched():
-        for kind, object_id in events:
-            if kind == "agent":
-                reservations.append(route_agent(object_id, now=now))
-            else:
-                reservations.append(route_call(object_id, now=now))
+        for start in range(0, len(events), TURN_SIZE):
+            turn = route_events(events[start : start + TURN_SIZE], now=now)
+            reservations += [reservation for reservation in turn if reservation is not None]
     return reservations

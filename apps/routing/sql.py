@@ -8,7 +8,7 @@ it off) changes nothing for them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -17,6 +17,7 @@ from django.db import connection
 # After this many runs psycopg prepares any statement of our cursors (prepare=True: at once).
 _PREPARE_THRESHOLD = 5
 _IDLE = psycopg.pq.TransactionStatus.IDLE
+_ROWS = psycopg.pq.ExecStatus.TUPLES_OK
 GENERIC_PLAN = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
 
 
@@ -44,3 +45,32 @@ def fetch_one(
     with psycopg.Cursor(raw) as cursor:
         cursor.execute(sql, params, prepare=True)
         return cursor.fetchone()
+
+
+def fetch_each(statements: Sequence[tuple[str, Mapping[str, Any]]]) -> list[tuple[Any, ...] | None]:
+    """Run several prepared statements in ONE round trip; return each one's first row.
+
+    The statements run in order in the current transaction, each seeing the writes of those
+    before it (a ``set_config(..., true)`` statement sets what follows); psycopg's pipeline mode
+    sends them, with a pending BEGIN, without waiting for each result. An error in one raises
+    once the pipeline syncs, and the enclosing transaction is rolled back as usual.
+    """
+    if not statements:
+        return []
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = _PREPARE_THRESHOLD
+    cursors = [psycopg.Cursor(raw) for _ in statements]
+    try:
+        with raw.pipeline():
+            for cursor, (sql, params) in zip(cursors, statements, strict=True):
+                cursor.execute(sql, params, prepare=True)
+        # A statement without result columns (an UPDATE without RETURNING) gives None.
+        return [
+            cursor.fetchone() if cursor.pgresult and cursor.pgresult.status == _ROWS else None
+            for cursor in cursors
+        ]
+    finally:
+        for cursor in cursors:
+            cursor.close()

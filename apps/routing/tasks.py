@@ -1,4 +1,9 @@
-"""Routing Celery tasks (queue "realtime"): thin, idempotent, safe to run twice."""
+"""Routing Celery tasks (queue "realtime"): thin, idempotent, safe to run twice.
+
+Routing decisions on events are made by the router process (``manage.py run_router``, fed by
+events.py); ``route_waiting_call`` and ``route_available_agent`` are no longer enqueued, and stay
+only for messages queued before that change.
+"""
 
 from __future__ import annotations
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -55,10 +57,11 @@ def parse_offer_key(key: str) -> tuple[uuid.UUID, str] | None:
 
 
 def _originated_leg_uuid(key: str) -> uuid.UUID:
-    from apps.telephony.models import CallCommand
     from apps.telephony.services import origination_uuid_for
 
-    return uuid.UUID(origination_uuid_for(CallCommand(idempotency_key=key)))
+    # The uuid depends on the command's key alone; a stand-in spares building a model instance
+    # on the decision path.
+    return uuid.UUID(origination_uuid_for(SimpleNamespace(idempotency_key=key)))  # type: ignore[arg-type]
 
 
 def agent_leg_uuid(token: uuid.UUID) -> uuid.UUID:
@@ -119,6 +122,19 @@ def agent_destination(extension: str) -> str:
     )
 
 
+def _ring_params(reservation: Reservation) -> dict[str, Any]:
+    return {
+        "destination": agent_destination(reservation.agent_extension),
+        "application": "park",
+        "timeout": reservation.ring_timeout_seconds,
+        "agent_id": reservation.agent_id,
+        "role": "agent",
+        "caller_id_number": reservation.caller_number,
+        "caller_id_name": reservation.caller_number,
+        "variables": {"cc_offer": str(reservation.token)},
+    }
+
+
 def request_agent_ring(reservation: Reservation) -> None:
     """Ring the reserved agent's endpoint; the leg parks on answer, then routing bridges it."""
     _request(
@@ -126,17 +142,35 @@ def request_agent_ring(reservation: Reservation) -> None:
         key=offer_key(reservation.token, RING_AGENT),
         telephony_call_id=reservation.telephony_call_id,
         node_id=reservation.telephony_node_id,
-        params={
-            "destination": agent_destination(reservation.agent_extension),
-            "application": "park",
-            "timeout": reservation.ring_timeout_seconds,
-            "agent_id": reservation.agent_id,
-            "role": "agent",
-            "caller_id_number": reservation.caller_number,
-            "caller_id_name": reservation.caller_number,
-            "variables": {"cc_offer": str(reservation.token)},
-        },
+        params=_ring_params(reservation),
     )
+
+
+def request_agent_rings(reservations: Sequence[Reservation]) -> None:
+    """Ring the endpoints of a router turn's reserved agents: one statement for all.
+
+    An offer whose call has no known node goes through ``request_agent_ring`` (telephony picks
+    the node).
+    """
+    from apps.telephony.command_dispatch import CommandRequest, request_many
+
+    request_many(
+        [
+            CommandRequest(
+                kind="originate",
+                params=_ring_params(reservation),
+                idempotency_key=offer_key(reservation.token, RING_AGENT),
+                node_id=reservation.telephony_node_id,
+                call_id=reservation.telephony_call_id,
+                requester=REQUESTER,
+            )
+            for reservation in reservations
+            if reservation.telephony_node_id is not None
+        ]
+    )
+    for reservation in reservations:
+        if reservation.telephony_node_id is None:
+            request_agent_ring(reservation)
 
 
 def request_bridge(

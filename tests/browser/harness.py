@@ -196,7 +196,10 @@ def start_workers(env: dict[str, str]) -> list[Process]:
         return all(" ready." in process.output() for process in workers)
 
     wait_for(up, timeout=60, what="celery workers")
-    return workers
+    # The router process decides on the routing events (as deployed next to the workers).
+    router = Process("router", [sys.executable, "manage.py", "run_router"], env)
+    wait_for(lambda: "router started" in router.output(), timeout=30, what="router process")
+    return [*workers, router]
 
 
 def launch_chromium(playwright):  # type: ignore[no-untyped-def]

@@ -236,3 +236,19 @@ def test_a_consumer_busy_with_one_message_gets_the_ones_that_came_meanwhile(laye
     assert got_first["n"] == 1
     assert busy_got == [1, 2]
     assert waiting_rest == [{"type": "broadcast", "n": 2}]
+
+
+def test_more_concurrent_commands_than_connections_wait_for_one_instead_of_failing():
+    redis.Redis.from_url(_url()).flushdb()
+    layer = PipelinedRedisChannelLayer(hosts=[{"address": _url(), "max_connections": 2}])
+
+    async def scenario():
+        channels = [f"specific.x!{n}" for n in range(50)]
+        await asyncio.gather(*(layer.group_add("queue.1", channel) for channel in channels))
+        # 50 consoles closing at once, through a pool of two connections
+        await asyncio.gather(*(layer.group_discard("queue.1", channel) for channel in channels))
+        members = await layer.connection(0).zcard(layer._group_key("queue.1"))
+        await layer.close_pools()
+        return members
+
+    assert _run(scenario) == 0

@@ -162,6 +162,25 @@ class Enqueued:
 
 
 @pytest.fixture(autouse=True)
+def router_events():
+    """Start every test with this database's router event queue empty (real Redis)."""
+    from apps.routing import events
+
+    client, key = events.client(), events.queue_key()  # a test may break events.client
+    client.delete(key)
+    yield
+    client.delete(key)
+
+
+def queued_router_events() -> list[tuple[str, int]]:
+    """Return the (kind, id) of the router events queued now, without taking them."""
+    from apps.routing import events
+
+    raw = events.client().lrange(events.queue_key(), 0, -1)
+    return [event.key for event in map(events.decode, raw) if event is not None]
+
+
+@pytest.fixture(autouse=True)
 def enqueued(monkeypatch) -> Enqueued:
     """Record the tasks routing and telephony enqueue instead of publishing them.
 

@@ -7,7 +7,7 @@ import pytest
 from apps.core.errors import Conflict, InvalidInput
 from apps.routing import router, services
 from apps.routing.models import AgentPresence, AgentStateChange, Offer, WaitingCall
-from tests.routing.conftest import at, state_of
+from tests.routing.conftest import at, queued_router_events, state_of
 
 pytestmark = pytest.mark.django_db
 
@@ -207,4 +207,5 @@ def test_becoming_available_asks_the_router_for_a_call_after_commit(
     with django_capture_on_commit_callbacks(execute=True):
         services.agent_set_state(agent=agent, state="not_ready", reason="break", now=at(5))
 
-    assert enqueued.tasks == [("apps.routing.tasks.route_available_agent", [agent.pk])]
+    assert queued_router_events() == [("agent", agent.pk)]
+    assert enqueued.tasks == []

@@ -7,7 +7,7 @@ import pytest
 from apps.routing import selectors, services
 from apps.routing.matching import skill_token
 from apps.routing.models import CustomerTier, WaitingCall
-from tests.routing.conftest import at
+from tests.routing.conftest import at, queued_router_events
 
 pytestmark = pytest.mark.django_db
 
@@ -84,7 +84,8 @@ def test_joining_the_line_asks_the_router_to_decide_when_a_qualified_agent_is_fr
         )
 
     assert waiting_call.routing_requested is True
-    assert enqueued.tasks == [("apps.routing.tasks.route_waiting_call", [waiting_call.pk])]
+    assert queued_router_events() == [("call", waiting_call.pk)]
+    assert enqueued.tasks == []
 
 
 def test_with_nobody_qualified_free_the_call_just_waits_for_the_next_agent(
@@ -101,6 +102,7 @@ def test_with_nobody_qualified_free_the_call_just_waits_for_the_next_agent(
         )
 
     assert waiting_call.routing_requested is False
+    assert queued_router_events() == []
     assert enqueued.tasks == []
 
 

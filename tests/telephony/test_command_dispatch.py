@@ -481,3 +481,71 @@ def test_the_sweep_reads_only_unfinished_commands_through_their_partial_index(no
 
     assert "telephony_command_unfinished" in plan, plan
     assert "Seq Scan on telephony_callcommand" not in plan, plan
+
+
+# ------------------------------------------------------------------------ bulk requests
+
+
+def _ring(node: FreeswitchNode, key: str, **params) -> command_dispatch.CommandRequest:
+    return command_dispatch.CommandRequest(
+        kind="originate",
+        params={"destination": "user/1001", "timeout": 30, **params},
+        idempotency_key=key,
+        node_id=node.pk,
+        requester="routing",
+    )
+
+
+def test_a_bulk_request_stores_every_command_and_sends_them_in_one_message_after_commit(
+    node, broker, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True), command_dispatch.batched():
+        ids = command_dispatch.request_many(
+            [_ring(node, "bulk-1"), _ring(node, "bulk-2", destination="user/1002")]
+        )
+        assert broker.messages == []  # nothing leaves before the commit
+
+    stored = list(
+        CallCommand.objects.order_by("pk").values_list(
+            "pk", "kind", "idempotency_key", "status", "node_id", "requester", "params"
+        )
+    )
+    assert [row[0] for row in stored] == ids
+    assert [row[1:6] for row in stored] == [
+        ("originate", "bulk-1", "pending", node.pk, "routing"),
+        ("originate", "bulk-2", "pending", node.pk, "routing"),
+    ]
+    assert stored[1][6] == {"destination": "user/1002", "timeout": 30}
+    assert broker.messages == [(BATCH, [ids])]
+
+
+def test_a_bulk_request_repeating_a_key_returns_the_stored_command_and_sends_it_once(
+    node, broker, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _originate(node, "bulk-1")
+    broker.messages.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ids = command_dispatch.request_many([_ring(node, "bulk-1"), _ring(node, "bulk-2")])
+
+    assert ids[0] == first.pk
+    assert CallCommand.objects.count() == 2
+    assert broker.messages == [(ONE, [ids[1]])]
+
+
+def test_a_bulk_request_with_a_different_command_under_a_used_key_is_refused(node, broker):
+    _originate(node, "bulk-1")
+
+    with pytest.raises(services.Conflict):
+        command_dispatch.request_many([_ring(node, "bulk-1", destination="user/2002")])
+
+
+def test_a_bulk_request_with_an_invalid_command_stores_nothing(node, broker):
+    with pytest.raises(services.InvalidInput):
+        command_dispatch.request_many(
+            [_ring(node, "bulk-1"), _ring(node, "bulk-2", destination="")]
+        )
+
+    assert CallCommand.objects.count() == 0
+    assert broker.messages == []
