@@ -26,6 +26,12 @@ def chromium(transactional_db, monkeypatch):
     with sync_playwright() as playwright:
         browser = harness.launch_chromium(playwright)
         yield browser
+        # The test's ORM calls made while Playwright's loop was registered got connections of
+        # their own context: close them here, in that context, or the test database cannot be
+        # dropped at the end of the run ("being accessed by other users").
+        from django.db import connections
+
+        connections.close_all()
         browser.close()
 
 
