@@ -281,17 +281,12 @@ class PipelinedRedisChannelLayer(RedisChannelLayer):
             await self._deliver(index, calls, now)
 
     async def _group_members(self, groups: list[str], now: float) -> list[list[str]]:
-        positions: dict[int, list[int]] = defaultdict(list)
-        for position, group in enumerate(groups):
-            positions[self.consistent_hash(group)].append(position)
         members: list[list[str]] = [[] for _ in groups]
-        for index, group_positions in positions.items():
+        for index, positions in groups_by_connection(self, groups).items():
             pipe = self.connection(index).pipeline(transaction=False)
-            for position in group_positions:
+            for position in positions:
                 queue_group_reads(self, pipe, groups[position], now)
-            results = await pipe.execute()
-            for offset, position in enumerate(group_positions):
-                members[position] = [name.decode("utf8") for name in results[2 * offset + 1]]
+            store_group_members(members, positions, await pipe.execute())
         return members
 
     async def _deliver(
@@ -343,12 +338,28 @@ def deliveries(
     return calls
 
 
+def groups_by_connection(layer: RedisChannelLayer, groups: Sequence[str]) -> dict[int, list[int]]:
+    """Return, per Redis connection index, the positions of the groups stored there."""
+    positions: dict[int, list[int]] = defaultdict(list)
+    for position, group in enumerate(groups):
+        positions[layer.consistent_hash(group)].append(position)
+    return positions
+
+
 def queue_group_reads(layer: RedisChannelLayer, pipe: Any, group: str, now: float) -> None:
     """Queue the two commands whose second result is a group's member channels."""
     assert layer.require_valid_group_name(group), "Group name not valid"
     key = layer._group_key(group)
     pipe.zremrangebyscore(key, min=0, max=int(now) - layer.group_expiry)
     pipe.zrange(key, 0, -1)
+
+
+def store_group_members(
+    members: list[list[str]], positions: Sequence[int], results: Sequence[Any]
+) -> None:
+    """Put each group's member channels (from ``queue_group_reads`` results) at its position."""
+    for offset, position in enumerate(positions):
+        members[position] = [name.decode("utf8") for name in results[2 * offset + 1]]
 
 
 def queue_deliveries(
@@ -364,13 +375,6 @@ def queue_deliveries(
     return script_results
 
 
-def group_send_sync(
-    layer: RedisChannelLayer, group: str, message: dict[str, Any], client: Callable[[int], Any]
-) -> None:
-    """Send like ``group_send`` with synchronous redis-py clients (``client(index)``)."""
-    group_send_many_sync(layer, [(group, message)], client)
-
-
 def group_send_many_sync(
     layer: RedisChannelLayer,
     sends: Sequence[tuple[str, dict[str, Any]]],
@@ -381,17 +385,13 @@ def group_send_many_sync(
     if not sends:
         return
     now = time.time()
-    positions: dict[int, list[int]] = defaultdict(list)
-    for position, (group, _message) in enumerate(sends):
-        positions[layer.consistent_hash(group)].append(position)
+    groups = [group for group, _message in sends]
     members: list[list[str]] = [[] for _ in sends]
-    for index, group_positions in positions.items():
+    for index, positions in groups_by_connection(layer, groups).items():
         pipe = client(index).pipeline(transaction=False)
-        for position in group_positions:
-            queue_group_reads(layer, pipe, sends[position][0], now)
-        results = pipe.execute()
-        for offset, position in enumerate(group_positions):
-            members[position] = [name.decode("utf8") for name in results[2 * offset + 1]]
+        for position in positions:
+            queue_group_reads(layer, pipe, groups[position], now)
+        store_group_members(members, positions, pipe.execute())
     for index, calls in deliveries(layer, sends, members, now).items():
         connection = client(index)
         for attempt in range(2):

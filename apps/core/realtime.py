@@ -12,8 +12,8 @@ only hands it over. A connection Redis dropped is replaced on the next send, and
 fails on a dropped connection is retried once.
 
 Processes patched by gevent (the telephony worker and event process) send synchronously with
-redis-py over gevent's cooperative sockets (``apps.core.channel_layer.group_send_sync``: what the
-layer writes, in two round trips), one client per gevent hub: no event loop may run there. An
+redis-py over gevent's cooperative sockets (``group_send_many_sync_on_hub``: what the layer
+writes, in two round trips), one client per gevent hub: no event loop may run there. An
 ``async_to_sync`` loop running on a hub's OS thread makes Django refuse every other greenlet's
 database calls (SynchronousOnlyOperation) and a second concurrent ``async_to_sync`` fail, and the
 event process calls its subscribers on its hub. The in-memory layer (no Redis) keeps the
@@ -36,7 +36,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from apps.core.channel_layer import group_send_sync
+from apps.core.channel_layer import group_send_many_sync
 
 logger = logging.getLogger(__name__)
 
@@ -76,12 +76,23 @@ def _send(group: str, message: dict[str, Any]) -> None:
     if layer is None:
         return
     try:
-        if gevent_patched() and hasattr(layer, "_map_channel_keys_to_connection"):
-            group_send_sync(layer, group, message, lambda index: gevent_redis_client(layer, index))
+        if gevent_patched() and sends_synchronously(layer):
+            group_send_many_sync_on_hub(layer, [(group, message)])
         else:
             async_to_sync(layer.group_send)(group, message)
     except Exception:  # a browser update must never break the business transaction
         logger.exception("realtime push to %s failed", group)
+
+
+def sends_synchronously(layer: Any) -> bool:
+    """Tell whether a layer is the suite's Redis layer, which gevent processes send to
+    synchronously (``group_send_many_sync_on_hub``); others need an event loop."""
+    return hasattr(layer, "_map_channel_keys_to_connection")
+
+
+def group_send_many_sync_on_hub(layer: Any, sends: list[tuple[str, dict[str, Any]]]) -> None:
+    """Send group messages (pipelined) with this gevent hub's synchronous Redis clients."""
+    group_send_many_sync(layer, sends, lambda index: _gevent_redis_client(layer, index))
 
 
 # Synchronous Redis clients by (gevent hub, host index): a socket belongs to the hub it was made in.
@@ -89,8 +100,7 @@ _sync_clients: dict[tuple[int, int], Any] = {}
 _sync_clients_lock = threading.Lock()
 
 
-def gevent_redis_client(layer: Any, index: int) -> Any:
-    """Return this gevent hub's synchronous Redis client for the channel layer's host ``index``."""
+def _gevent_redis_client(layer: Any, index: int) -> Any:
     import gevent
     import redis
 

@@ -151,11 +151,7 @@ def request_many(requests: Sequence[CommandRequest]) -> list[int]:
     if not requests:
         return []
     for request in requests:
-        services._validate_params(request.kind, request.params)
-        if not request.idempotency_key or len(request.idempotency_key) > 200:
-            services.call_command_request(  # raises the usual InvalidInput
-                kind=request.kind, params=request.params, idempotency_key=request.idempotency_key
-            )
+        services.call_command_validate(request.kind, request.params, request.idempotency_key)
     sql, defaults = _bulk_insert()
     params: dict[str, Any] = {f"default_{name}": value for name, value in defaults}
     params.update(

@@ -27,8 +27,11 @@ import gevent.event
 from channels.layers import get_channel_layer
 from gevent.threadpool import ThreadPool
 
-from apps.core.channel_layer import group_send_many_sync
-from apps.core.realtime import broadcast_message, gevent_redis_client
+from apps.core.realtime import (
+    broadcast_message,
+    group_send_many_sync_on_hub,
+    sends_synchronously,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +118,7 @@ class PushSender:
             if layer is None or self._pool is None:
                 continue
             try:
-                if hasattr(layer, "_map_channel_keys_to_connection"):
+                if sends_synchronously(layer):
                     self._send_on_hub(layer, batch)
                 else:
                     # Cooperative wait: the hub runs other greenlets while the thread sends.
@@ -128,13 +131,12 @@ class PushSender:
         for start in range(0, len(batch), PIPELINE_CHUNK):
             chunk = batch[start : start + PIPELINE_CHUNK]
             try:
-                group_send_many_sync(
+                group_send_many_sync_on_hub(
                     layer,
                     [
                         (group, broadcast_message(kind, payload))
                         for _, (group, kind, payload) in chunk
                     ],
-                    lambda index: gevent_redis_client(layer, index),
                 )
             except Exception as error:  # noqa: BLE001  (best effort, reported)
                 logger.warning("realtime pushes (%d) failed: %s", len(chunk), error)

@@ -815,11 +815,7 @@ def call_command_request(
     ``node`` defaults to the call's node, else the first enabled node that places calls.
     """
     params = dict(params)
-    _validate_params(kind, params)
-    if not idempotency_key or len(idempotency_key) > 200:
-        raise InvalidInput(
-            _("An idempotency key of 1 to 200 characters is required."), field="idempotency_key"
-        )
+    call_command_validate(kind, params, idempotency_key)
     target_node = node or (call.node if call is not None else None)
     if target_node is None:
         existing = CallCommand.objects.filter(idempotency_key=idempotency_key).first()
@@ -842,6 +838,15 @@ def call_command_request(
     # After commit, and in one message with the other commands of a batch (command_dispatch).
     transaction.on_commit(functools.partial(command_dispatch.dispatch, [command.pk]))
     return command
+
+
+def call_command_validate(kind: str, params: Mapping[str, Any], idempotency_key: str) -> None:
+    """Raise InvalidInput (naming the field) for a command that cannot be stored."""
+    _validate_params(kind, params)
+    if not idempotency_key or len(idempotency_key) > 200:
+        raise InvalidInput(
+            _("An idempotency key of 1 to 200 characters is required."), field="idempotency_key"
+        )
 
 
 @functools.cache

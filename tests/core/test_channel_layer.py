@@ -132,15 +132,17 @@ def test_a_full_channel_drops_new_messages_like_channels_redis(layers):
 
 def test_the_synchronous_sender_writes_what_the_layer_reads(layers):
     # The gevent processes' sender (no event loop there) shares the layer's commands.
-    from apps.core.channel_layer import group_send_sync
+    from apps.core.channel_layer import group_send_many_sync
 
     sender, stock = layers
     client = redis.Redis.from_url(_url())
     channel = _run(_join, stock, "agent.6")
     client.script_flush()  # first use on this server: the script is loaded on the way
 
-    group_send_sync(sender, "agent.6", {"type": "broadcast", "n": 1}, lambda index: client)
-    group_send_sync(sender, "agent.6", {"type": "broadcast", "n": 2}, lambda index: client)
+    for n in (1, 2):
+        group_send_many_sync(
+            sender, [("agent.6", {"type": "broadcast", "n": n})], lambda index: client
+        )
 
     received = _run(_take, stock, channel, 2)
     assert [message["n"] for message in received] == [1, 2]
