@@ -105,6 +105,9 @@ class _LocalInbox:
         self.buffers: dict[str, deque[dict[str, Any]]] = {}
         self.touched: dict[str, float] = {}
         self.waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        # Per event loop, how many of its waiters no message was handed to yet (counted, not
+        # scanned: 1,500 consoles end their receives one after another on every broadcast).
+        self.pending: dict[asyncio.AbstractEventLoop, int] = {}
         self.readers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
         self.swept_at = time.monotonic()
 
@@ -116,13 +119,22 @@ class _LocalInbox:
             raise RuntimeError(f"Two receives on one channel at once: {channel}")
         loop = asyncio.get_running_loop()
         waiter = self.waiters[channel] = loop.create_future()
+        self.pending[loop] = self.pending.get(loop, 0) + 1
         reader = self.readers.get(loop)
         if reader is None or reader.done():
             self.readers[loop] = loop.create_task(self._read(loop))
         try:
             return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                # Cancelled just after its message was handed over: keep it for the next receive.
+                self.buffers.setdefault(channel, deque()).appendleft(waiter.result())
+                self.touched[channel] = time.monotonic()
+            raise
         finally:
             del self.waiters[channel]
+            if waiter.cancelled():
+                self.pending[loop] -= 1  # no message was handed to it
             if not self._waiting_in(loop):
                 # Nobody of this loop waits (the consumer ended, a receive timed out): stop
                 # reading; what arrives meanwhile waits in Redis.
@@ -143,9 +155,7 @@ class _LocalInbox:
         self.readers.clear()
 
     def _waiting_in(self, loop: asyncio.AbstractEventLoop) -> bool:
-        return any(
-            waiter.get_loop() is loop and not waiter.done() for waiter in self.waiters.values()
-        )
+        return self.pending.get(loop, 0) > 0
 
     async def _read(self, loop: asyncio.AbstractEventLoop) -> None:
         task = asyncio.current_task()
@@ -190,6 +200,7 @@ class _LocalInbox:
             waiter = self.waiters.get(channel)
             if waiter is not None and not waiter.done() and waiter.get_loop() is loop:
                 waiter.set_result(message)
+                self.pending[loop] -= 1
             else:  # busy with its previous message (or receiving in another loop)
                 self.buffers.setdefault(channel, deque()).append(message)
                 self.touched[channel] = time.monotonic()

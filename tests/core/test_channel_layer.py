@@ -254,3 +254,22 @@ def test_more_concurrent_commands_than_connections_wait_for_one_instead_of_faili
         return members
 
     assert _run(scenario) == 0
+
+
+def test_a_receive_cancelled_just_after_its_message_arrived_leaves_it_for_the_next(layers):
+    sender, _stock = layers
+
+    async def scenario():
+        channel = await sender.new_channel()
+        receiving = asyncio.ensure_future(sender.receive(channel))
+        await asyncio.sleep(0.01)  # the receive waits, its reader is running
+        inbox = next(iter(sender._inboxes.values()))
+        # The reader hands a message over, and the consumer ends before it resumes.
+        message = {"type": "broadcast", "n": "kept", "__asgi_channel__": channel}
+        inbox._hand_over(sender.serialize(message), asyncio.get_running_loop())
+        receiving.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await receiving
+        return await asyncio.wait_for(sender.receive(channel), 1)
+
+    assert _run(scenario) == {"type": "broadcast", "n": "kept"}
